@@ -1,0 +1,289 @@
+"""Spec -> SQLAlchemy MetaData -> DDL for an empty database, in dependency order.
+
+Order (the same pg_dump uses, so cycles between tables never matter): schema, extensions,
+enums, functions (before the defaults, checks and triggers that call them), tables without
+foreign keys, indexes, foreign keys, triggers, comments, managed config rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import (
+    AddConstraint,
+    CreateIndex,
+    CreateTable,
+    SetColumnComment,
+    SetTableComment,
+)
+from sqlalchemy.types import UserDefinedType
+
+from schemadiff import spec as s
+from schemadiff.types import literal_sql
+
+DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+_PREPARER = DIALECT.identifier_preparer
+
+
+def quote(name: str) -> str:
+    """Quote an identifier only when Postgres needs it."""
+    return str(_PREPARER.quote(name))
+
+
+def qualified(schema: str, name: str) -> str:
+    return f"{quote(schema)}.{quote(name)}"
+
+
+def string_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class SpecType(UserDefinedType[Any]):
+    """A column type rendered exactly as the spec spells it; Postgres is the judge of it."""
+
+    cache_ok = True
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One DDL statement of a rendered spec, with what it creates (for summaries and errors)."""
+
+    kind: str
+    name: str
+    sql: str
+
+
+def build_metadata(spec: s.Spec) -> sa.MetaData:
+    """The spec's tables as SQLAlchemy objects (columns, keys, checks, indexes, comments)."""
+    md = sa.MetaData(schema=spec.schema)
+    for t in spec.tables:
+        pk_cols = set(t.primary_key.columns) if t.primary_key else set()
+        columns = [
+            sa.Column(
+                c.name,
+                SpecType(c.type),
+                nullable=c.nullable and c.name not in pk_cols,
+                server_default=_server_default(c.default),
+                comment=c.comment,
+                autoincrement=False,
+            )
+            for c in t.columns
+        ]
+        items: list[Any] = list(columns)
+        if t.primary_key:
+            items.append(sa.PrimaryKeyConstraint(*t.primary_key.columns, name=t.primary_key.name))
+        items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in t.uniques]
+        items += [sa.CheckConstraint(sa.text(ck.expression), name=ck.name) for ck in t.checks]
+        items += [
+            sa.ForeignKeyConstraint(
+                fk.columns,
+                [f"{spec.schema}.{fk.ref_table}.{c}" for c in fk.ref_columns],
+                name=fk.name,
+                ondelete=_action(fk.on_delete),
+                onupdate=_action(fk.on_update),
+                use_alter=True,
+            )
+            for fk in t.foreign_keys
+        ]
+        table = sa.Table(t.name, md, *items, comment=t.comment)
+        for ix in t.indexes:
+            _index(table, ix)
+    return md
+
+
+def render_statements(spec: s.Spec) -> list[Statement]:
+    """Every statement that builds the spec in an empty database, deterministic and ordered."""
+    out: list[Statement] = []
+    if spec.schema != "public":
+        out.append(
+            Statement("schema", spec.schema, f"CREATE SCHEMA IF NOT EXISTS {quote(spec.schema)}")
+        )
+    for ext in spec.extensions:
+        out.append(Statement("extension", ext, f"CREATE EXTENSION IF NOT EXISTS {quote(ext)}"))
+    for e in spec.enums:
+        labels = ", ".join(string_literal(v) for v in e.values)
+        out.append(
+            Statement("enum", e.name, f"CREATE TYPE {qualified(spec.schema, e.name)} AS ENUM ({labels})")
+        )
+    for f in spec.functions:
+        out.append(Statement("function", f.name, function_sql(spec.schema, f)))
+    md = build_metadata(spec)
+    tables = [md.tables[f"{spec.schema}.{t.name}"] for t in spec.tables]
+    for table in tables:
+        out.append(Statement("table", table.name, _compile(CreateTable(table, include_foreign_key_constraints=[]))))
+    for table in tables:
+        for ix in sorted(table.indexes, key=lambda i: _order_of(spec, table.name, i.name)):
+            out.append(Statement("index", str(ix.name), _compile(CreateIndex(ix))))
+    for table in tables:
+        for fk in _foreign_keys_in_spec_order(spec, table):
+            out.append(Statement("foreign_key", str(fk.name), _compile(AddConstraint(fk))))
+    for t in spec.tables:
+        for tg in t.triggers:
+            out.append(Statement("trigger", tg.name, trigger_sql(spec.schema, t.name, tg)))
+    for table in tables:
+        if table.comment is not None:
+            out.append(Statement("comment", table.name, _compile(SetTableComment(table))))
+        for col in table.columns:
+            if col.comment is not None:
+                out.append(
+                    Statement("comment", f"{table.name}.{col.name}", _compile(SetColumnComment(col)))
+                )
+    for f in spec.functions:
+        if f.comment is not None:
+            sig = f"{qualified(spec.schema, f.name)}({', '.join(f.args)})"
+            out.append(
+                Statement("comment", f.name, f"COMMENT ON FUNCTION {sig} IS {string_literal(f.comment)}")
+            )
+    for e in spec.enums:
+        if e.comment is not None:
+            out.append(
+                Statement(
+                    "comment", e.name,
+                    f"COMMENT ON TYPE {qualified(spec.schema, e.name)} IS {string_literal(e.comment)}",
+                )
+            )
+    if spec.config:
+        out.extend(config_insert_statements(spec))
+    return out
+
+
+def render_sql(spec: s.Spec) -> str:
+    """The DDL as one script that psql can run on an empty database."""
+    lines = [
+        "-- Generated by schemadiff from " + spec.path.rsplit("/", 1)[-1] + "; do not edit.",
+        # Function bodies may name tables created further down.
+        "SET check_function_bodies = off;",
+        "",
+    ]
+    for st in render_statements(spec):
+        lines.append(st.sql.strip() + ";")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def function_sql(schema: str, f: s.Function) -> str:
+    tag = "$fn$"
+    n = 0
+    while tag in f.body:
+        n += 1
+        tag = f"$fn{n}$"
+    security = " SECURITY DEFINER" if f.security == "definer" else ""
+    body = f.body if f.body.endswith("\n") else f.body + "\n"
+    return (
+        f"CREATE OR REPLACE FUNCTION {qualified(schema, f.name)}({', '.join(f.args)})\n"
+        f" RETURNS {f.returns}\n LANGUAGE {f.language} {f.volatility.upper()}{security}\n"
+        f"AS {tag}\n{body}{tag}"
+    )
+
+
+def trigger_sql(schema: str, table: str, tg: s.Trigger) -> str:
+    events = " OR ".join(e.upper() for e in tg.events)
+    when = f" WHEN ({tg.when})" if tg.when else ""
+    return (
+        f"CREATE TRIGGER {quote(tg.name)} {tg.timing.upper()} {events} ON "
+        f"{qualified(schema, table)} FOR EACH {tg.for_each.upper()}{when} "
+        f"EXECUTE FUNCTION {qualified(schema, tg.function)}()"
+    )
+
+
+def config_insert_statements(spec: s.Spec) -> list[Statement]:
+    """Missing managed keys get their default; existing rows are left as operators set them.
+
+    Secrets are inserted with their (empty) default here: their real value comes from the
+    environment at apply time and must never appear in rendered SQL.
+    """
+    cfg = spec.config
+    assert cfg is not None
+    out = []
+    for key in cfg.keys:
+        value = key.value if key.value is not None else key.default
+        if key.secret:
+            value = key.default if key.default is not None else ""
+        out.append(
+            Statement(
+                "config", key.name,
+                f"INSERT INTO {qualified(spec.schema, cfg.table)} "
+                f"({quote(cfg.key_column)}, {quote(cfg.value_column)}) VALUES "
+                f"({string_literal(key.name)}, "
+                f"{'NULL' if value is None else string_literal(value)}) "
+                f"ON CONFLICT ({quote(cfg.key_column)}) DO NOTHING",
+            )
+        )
+    return out
+
+
+def _compile(element: Any) -> str:
+    return str(element.compile(dialect=DIALECT)).strip()
+
+
+def _server_default(default: s.Default | None) -> Any:
+    if default is None:
+        return None
+    if default.sql is not None:
+        return sa.text(default.sql)
+    assert default.literal is not None
+    return sa.text(literal_sql(default.literal))
+
+
+def _action(action: str) -> str | None:
+    return None if action == "no action" else action.upper()
+
+
+def _index(table: sa.Table, ix: s.Index) -> sa.Index:
+    exprs: list[Any] = []
+    ops: dict[str, str] = {}
+    for el in ix.elements:
+        if el.column is not None:
+            expr: Any = table.c[el.column]
+            if el.opclass:
+                ops[el.column] = el.opclass
+            if el.order == "desc":
+                expr = expr.desc()
+            elif el.order == "asc":
+                expr = expr.asc()
+            if el.nulls == "first":
+                expr = expr.nulls_first()
+            elif el.nulls == "last":
+                expr = expr.nulls_last()
+            exprs.append(expr)
+        else:
+            text = f"({el.expression})"
+            if el.opclass:
+                text += f" {el.opclass}"
+            if el.order:
+                text += f" {el.order.upper()}"
+            if el.nulls:
+                text += f" NULLS {el.nulls.upper()}"
+            exprs.append(sa.text(text))
+    kwargs: dict[str, Any] = {}
+    if ix.method != "btree":
+        kwargs["postgresql_using"] = ix.method
+    if ix.where:
+        kwargs["postgresql_where"] = sa.text(ix.where)
+    if ix.include:
+        kwargs["postgresql_include"] = ix.include
+    if ops:
+        kwargs["postgresql_ops"] = ops
+    return sa.Index(ix.name, *exprs, unique=ix.unique, _table=table, **kwargs)
+
+
+def _order_of(spec: s.Spec, table: str, index_name: Any) -> int:
+    t = spec.table(table)
+    assert t is not None
+    return next(i for i, ix in enumerate(t.indexes) if ix.name == index_name)
+
+
+def _foreign_keys_in_spec_order(spec: s.Spec, table: sa.Table) -> list[sa.ForeignKeyConstraint]:
+    t = spec.table(table.name)
+    assert t is not None
+    by_name = {fk.name: fk for fk in table.foreign_key_constraints}
+    return [by_name[fk.name] for fk in t.foreign_keys]

@@ -1,0 +1,979 @@
+"""schema.yaml -> a typed, validated Spec in which every node knows its file:line:col.
+
+The loader walks PyYAML's node graph itself (instead of `safe_load`) so that every value keeps
+its position, duplicate keys are caught, and mapping keys are read as written (YAML 1.1 would
+turn a column named `on` into True). Every problem is collected; the caller gets all of them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from schemadiff import types as pgtypes
+from schemadiff.errors import Location, Problem, SpecError
+
+MAX_IDENTIFIER_BYTES = 63
+FK_ACTIONS = ("no action", "restrict", "cascade", "set null", "set default")
+INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
+TRIGGER_TIMINGS = ("before", "after", "instead of")
+TRIGGER_EVENTS = ("insert", "update", "delete", "truncate")
+VOLATILITIES = ("volatile", "stable", "immutable")
+LANGUAGES = ("plpgsql", "sql")
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Default:
+    """A column default: exactly one of a literal value or an SQL expression."""
+
+    literal: Scalar | None = None
+    sql: str | None = None
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    nullable: bool
+    default: Default | None
+    comment: str | None
+    loc: Location
+
+
+@dataclass
+class PrimaryKey:
+    name: str
+    columns: list[str]
+    loc: Location
+
+
+@dataclass
+class UniqueConstraint:
+    name: str
+    columns: list[str]
+    loc: Location
+
+
+@dataclass
+class ForeignKey:
+    name: str
+    columns: list[str]
+    ref_table: str
+    ref_columns: list[str]
+    on_delete: str
+    on_update: str
+    loc: Location
+
+
+@dataclass
+class Check:
+    name: str
+    expression: str
+    loc: Location
+
+
+@dataclass
+class IndexElement:
+    """One key of an index: a column or an expression, with optional order/nulls/opclass."""
+
+    column: str | None = None
+    expression: str | None = None
+    order: str | None = None  # "asc" | "desc"
+    nulls: str | None = None  # "first" | "last"
+    opclass: str | None = None
+
+
+@dataclass
+class Index:
+    name: str
+    elements: list[IndexElement]
+    unique: bool
+    method: str
+    where: str | None
+    include: list[str]
+    loc: Location
+
+
+@dataclass
+class Trigger:
+    name: str
+    function: str
+    timing: str
+    events: list[str]
+    for_each: str
+    when: str | None
+    loc: Location
+
+
+@dataclass
+class Table:
+    name: str
+    comment: str | None
+    columns: list[Column]
+    primary_key: PrimaryKey | None
+    uniques: list[UniqueConstraint]
+    foreign_keys: list[ForeignKey]
+    checks: list[Check]
+    indexes: list[Index]
+    triggers: list[Trigger]
+    loc: Location
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass
+class Function:
+    name: str
+    args: list[str]
+    returns: str
+    language: str
+    volatility: str
+    security: str
+    body: str
+    comment: str | None
+    loc: Location
+
+
+@dataclass
+class Enum:
+    name: str
+    values: list[str]
+    comment: str | None
+    loc: Location
+
+
+@dataclass
+class ConfigKey:
+    name: str
+    default: str | None
+    description: str | None
+    secret: bool
+    value: str | None
+    value_from_env: str | None
+    loc: Location
+
+
+@dataclass
+class Config:
+    table: str
+    key_column: str
+    value_column: str
+    keys: list[ConfigKey]
+    loc: Location
+
+
+@dataclass
+class Spec:
+    path: str
+    schema: str
+    extensions: list[str]
+    enums: list[Enum]
+    functions: list[Function]
+    tables: list[Table]
+    config: Config | None
+    source: str = field(repr=False, default="")
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
+
+    def function(self, name: str) -> Function | None:
+        return next((f for f in self.functions if f.name == name), None)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file; raise SpecError listing every problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            [Problem(Location(str(p), 1, 1), "file not found; create it or pass --spec PATH")]
+        ) from None
+    except UnicodeDecodeError as e:
+        raise SpecError(
+            [Problem(Location(str(p), 1, 1), f"not UTF-8 text ({e.reason}); save it as UTF-8")]
+        ) from None
+    return parse_spec(text, str(p))
+
+
+def parse_spec(text: str, filename: str = "schema.yaml") -> Spec:
+    """Parse spec text; raise SpecError listing every problem."""
+    reader = _Reader(filename)
+    root = reader.compose(text)
+    if root is None:
+        raise SpecError(reader.problems)
+    spec = reader.spec(root)
+    spec.source = text
+    if reader.problems:
+        raise SpecError(sorted(reader.problems, key=lambda p: (p.location.line, p.location.col)))
+    return spec
+
+
+def compose_yaml(text: str, filename: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """YAML text -> node graph, or the syntax problem with its position."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader), []
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = e.problem or "malformed YAML"
+        if "\t" in what or "tab" in what:
+            what += " (indent with spaces, not tabs)"
+        return None, [Problem(Location(filename, line, col), f"YAML syntax error: {what}")]
+    except yaml.YAMLError as e:
+        return None, [Problem(Location(filename, 1, 1), f"YAML error: {e}")]
+
+
+class NodeReader:
+    """Typed access to YAML nodes that records problems instead of raising."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+        self._constructor = SafeConstructor()
+
+    def loc(self, node: yaml.Node) -> Location:
+        return Location(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def error(self, node: yaml.Node | Location, message: str) -> None:
+        where = node if isinstance(node, Location) else self.loc(node)
+        self.problems.append(Problem(where, message))
+
+    def compose(self, text: str) -> yaml.Node | None:
+        node, problems = compose_yaml(text, self.filename)
+        self.problems.extend(problems)
+        if node is None and not problems:
+            self.problems.append(
+                Problem(Location(self.filename, 1, 1), "the file is empty; see docs/spec.md")
+            )
+        return node
+
+    def mapping(
+        self,
+        node: yaml.Node,
+        what: str,
+        allowed: Iterable[str] | None = None,
+        required: Iterable[str] = (),
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+        """A mapping as {key: (key_node, value_node)}; unknown, duplicate and missing keys reported."""
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{what} must be a mapping (key: value), not {_kind(node)}")
+            return None
+        result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        allowed_list = list(allowed) if allowed is not None else None
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, f"{what}: keys must be plain names")
+                continue
+            key = str(key_node.value)
+            if key in result:
+                first = self.loc(result[key][0])
+                self.error(key_node, f"{what}: duplicate key '{key}' (first at line {first.line})")
+                continue
+            if allowed_list is not None and key not in allowed_list:
+                hint = _did_you_mean(key, allowed_list)
+                self.error(key_node, f"{what}: unknown key '{key}'{hint}")
+                continue
+            result[key] = (key_node, value_node)
+        for key in required:
+            if key not in result:
+                self.error(node, f"{what}: missing required key '{key}'")
+        return result
+
+    def scalar(self, node: yaml.Node) -> Any:
+        return self._constructor.construct_object(node, deep=True)
+
+    def string(self, node: yaml.Node, what: str, allow_empty: bool = False) -> str | None:
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            self.error(node, f"{what} must be a string, not {_kind(node)}")
+            return None
+        value = str(node.value)
+        if not value.strip() and not allow_empty:
+            self.error(node, f"{what} must not be empty")
+            return None
+        return value
+
+    def boolean(self, node: yaml.Node, what: str) -> bool | None:
+        value = self.scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(value, bool):
+            self.error(node, f"{what} must be true or false")
+            return None
+        return value
+
+    def choice(self, node: yaml.Node, what: str, choices: Iterable[str]) -> str | None:
+        value = self.string(node, what)
+        if value is None:
+            return None
+        normalized = " ".join(value.lower().split())
+        options = list(choices)
+        if normalized not in options:
+            self.error(node, f"{what} must be one of: {', '.join(options)} (got '{value}')")
+            return None
+        return normalized
+
+    def string_list(self, node: yaml.Node, what: str) -> list[str] | None:
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"{what} must be a list, e.g. [a, b]")
+            return None
+        items = [self.string(item, f"{what} item") for item in node.value]
+        return [i for i in items if i is not None]
+
+    def identifier(self, node: yaml.Node | Location, name: str, what: str) -> None:
+        """Report names Postgres would silently truncate."""
+        size = len(name.encode("utf-8"))
+        if size > MAX_IDENTIFIER_BYTES:
+            self.error(
+                node,
+                f"{what} '{name}' is {size} bytes; Postgres truncates names over "
+                f"{MAX_IDENTIFIER_BYTES} bytes, so give it a shorter explicit name",
+            )
+
+
+class _Reader(NodeReader):
+    """Builds the Spec from the node graph."""
+
+    def spec(self, root: yaml.Node) -> Spec:
+        top = self.mapping(
+            root,
+            "the spec",
+            ("version", "schema", "extensions", "enums", "functions", "tables", "config"),
+            ("version", "tables"),
+        )
+        spec = Spec(self.filename, "public", [], [], [], [], None)
+        if top is None:
+            return spec
+        if "version" in top:
+            node = top["version"][1]
+            version = self.scalar(node) if isinstance(node, yaml.ScalarNode) else None
+            if version != 1 or isinstance(version, bool):
+                self.error(node, "version must be 1")
+        if "schema" in top:
+            spec.schema = self.string(top["schema"][1], "schema") or "public"
+            self.identifier(top["schema"][1], spec.schema, "schema name")
+        if "extensions" in top:
+            spec.extensions = self.string_list(top["extensions"][1], "extensions") or []
+        if "enums" in top:
+            spec.enums = self._named(top["enums"][1], "enums", self._enum)
+        if "functions" in top:
+            spec.functions = self._named(top["functions"][1], "functions", self._function)
+        if "tables" in top:
+            spec.tables = self._named(top["tables"][1], "tables", self._table)
+        if "config" in top:
+            spec.config = self._config(top["config"][1])
+        _Checker(self, spec).check()
+        return spec
+
+    def _named(
+        self, node: yaml.Node, what: str, build: Callable[[str, yaml.Node, yaml.Node], Any]
+    ) -> list[Any]:
+        entries = self.mapping(node, what)
+        if entries is None:
+            return []
+        built = []
+        for name, (key_node, value_node) in entries.items():
+            self.identifier(key_node, name, f"{what[:-1]} name")
+            item = build(name, key_node, value_node)
+            if item is not None:
+                built.append(item)
+        return built
+
+    def _enum(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Enum | None:
+        m = self.mapping(node, f"enum '{name}'", ("values", "comment"), ("values",))
+        if m is None:
+            return None
+        values = self.string_list(m["values"][1], f"enum '{name}' values") if "values" in m else []
+        if values is not None and len(set(values)) != len(values):
+            self.error(m["values"][1], f"enum '{name}' has duplicate values")
+        comment = self.string(m["comment"][1], "comment") if "comment" in m else None
+        return Enum(name, values or [], comment, self.loc(key_node))
+
+    def _function(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Function | None:
+        what = f"function '{name}'"
+        m = self.mapping(
+            node,
+            what,
+            ("args", "returns", "language", "volatility", "security", "body", "comment"),
+            ("returns", "language", "body"),
+        )
+        if m is None:
+            return None
+        args = self.string_list(m["args"][1], f"{what} args") if "args" in m else []
+        returns = self.string(m["returns"][1], f"{what} returns") if "returns" in m else None
+        language = (
+            self.choice(m["language"][1], f"{what} language", LANGUAGES) if "language" in m else None
+        )
+        volatility = "volatile"
+        if "volatility" in m:
+            volatility = (
+                self.choice(m["volatility"][1], f"{what} volatility", VOLATILITIES) or volatility
+            )
+        security = "invoker"
+        if "security" in m:
+            security = (
+                self.choice(m["security"][1], f"{what} security", ("invoker", "definer"))
+                or security
+            )
+        body = self.string(m["body"][1], f"{what} body") if "body" in m else None
+        comment = self.string(m["comment"][1], "comment") if "comment" in m else None
+        if returns is None or language is None or body is None:
+            return None
+        return Function(
+            name, args or [], returns, language, volatility, security, body, comment,
+            self.loc(key_node),
+        )
+
+    def _table(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Table | None:
+        what = f"table '{name}'"
+        m = self.mapping(
+            node,
+            what,
+            (
+                "comment", "columns", "primary_key", "unique", "foreign_keys", "checks",
+                "indexes", "triggers",
+            ),
+            ("columns",),
+        )
+        if m is None:
+            return None
+        table = Table(name, None, [], None, [], [], [], [], [], self.loc(key_node))
+        if "comment" in m:
+            table.comment = self.string(m["comment"][1], f"{what} comment", allow_empty=True)
+        if "columns" in m:
+            self._columns(table, m["columns"][1])
+        if "primary_key" in m:
+            table.primary_key = self._primary_key(table, m["primary_key"][1])
+        for item in self._list(m, "unique", what):
+            uc = self._unique(table, item)
+            if uc:
+                table.uniques.append(uc)
+        for item in self._list(m, "foreign_keys", what):
+            fk = self._foreign_key(table, item)
+            if fk:
+                table.foreign_keys.append(fk)
+        for item in self._list(m, "checks", what):
+            ck = self._check(table, item)
+            if ck:
+                table.checks.append(ck)
+        for item in self._list(m, "indexes", what):
+            ix = self._index(table, item)
+            if ix:
+                table.indexes.append(ix)
+        for item in self._list(m, "triggers", what):
+            tg = self._trigger(table, item)
+            if tg:
+                table.triggers.append(tg)
+        return table
+
+    def _list(
+        self, m: dict[str, tuple[yaml.Node, yaml.Node]], key: str, what: str
+    ) -> list[yaml.Node]:
+        if key not in m:
+            return []
+        node = m[key][1]
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"{what} {key} must be a list (items start with '- ')")
+            return []
+        return list(node.value)
+
+    def _columns(self, table: Table, node: yaml.Node) -> None:
+        entries = self.mapping(node, f"table '{table.name}' columns")
+        if entries is None:
+            return
+        if not entries:
+            self.error(node, f"table '{table.name}' has no columns")
+        for name, (key_node, value_node) in entries.items():
+            self.identifier(key_node, name, "column name")
+            self._column(table, name, key_node, value_node)
+
+    def _column(self, table: Table, name: str, key_node: yaml.Node, node: yaml.Node) -> None:
+        what = f"column '{table.name}.{name}'"
+        loc = self.loc(key_node)
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+            type_ = self.string(node, f"{what} type")
+            if type_:
+                table.columns.append(Column(name, type_, True, None, None, loc))
+            return
+        m = self.mapping(
+            node,
+            what,
+            ("type", "nullable", "default", "unique", "check", "comment"),
+            ("type",),
+        )
+        if m is None:
+            return
+        type_ = self.string(m["type"][1], f"{what} type") if "type" in m else None
+        nullable = True
+        if "nullable" in m:
+            nullable = self.boolean(m["nullable"][1], f"{what} nullable") is not False
+        default = self._default(m["default"][1], what) if "default" in m else None
+        comment = (
+            self.string(m["comment"][1], f"{what} comment", allow_empty=True)
+            if "comment" in m
+            else None
+        )
+        if "unique" in m and self.boolean(m["unique"][1], f"{what} unique"):
+            uname = f"{table.name}_{name}_key"
+            self.identifier(m["unique"][0], uname, "derived unique constraint name")
+            table.uniques.append(UniqueConstraint(uname, [name], self.loc(m["unique"][0])))
+        if "check" in m:
+            expr = self.string(m["check"][1], f"{what} check")
+            if expr:
+                cname = f"{table.name}_{name}_check"
+                self.identifier(m["check"][0], cname, "derived check constraint name")
+                table.checks.append(Check(cname, expr, self.loc(m["check"][0])))
+        if type_ is not None:
+            table.columns.append(
+                Column(name, type_.strip(), nullable, default, comment, loc)
+            )
+
+    def _default(self, node: yaml.Node, what: str) -> Default | None:
+        if isinstance(node, yaml.MappingNode):
+            m = self.mapping(node, f"{what} default", ("sql",), ("sql",))
+            if m and "sql" in m:
+                sql = self.string(m["sql"][1], f"{what} default sql")
+                return Default(sql=sql.strip()) if sql else None
+            return None
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, f"{what} default must be a literal (0, 'abc', true) or {{sql: ...}}")
+            return None
+        value = self.scalar(node)
+        if value is None:
+            self.error(node, f"{what} default: null is not a default; leave the key out")
+            return None
+        if not isinstance(value, str | int | float | bool):
+            self.error(
+                node, f"{what} default must be a string, number or boolean, or {{sql: ...}}"
+            )
+            return None
+        return Default(literal=value)
+
+    def _name_or(self, m: dict[str, tuple[yaml.Node, yaml.Node]], derived: str | None,
+                 what: str, node: yaml.Node) -> str | None:
+        if "name" in m:
+            name = self.string(m["name"][1], f"{what} name")
+            if name:
+                self.identifier(m["name"][1], name, f"{what} name")
+            return name
+        if derived is None:
+            self.error(node, f"{what} needs an explicit 'name'")
+            return None
+        self.identifier(node, derived, f"derived {what} name (give an explicit 'name')")
+        return derived
+
+    def _columns_of(
+        self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str
+    ) -> list[str] | None:
+        if "columns" not in m:
+            return None
+        cols = self.string_list(m["columns"][1], f"{what} columns")
+        if cols is not None and not cols:
+            self.error(m["columns"][1], f"{what} columns must not be empty")
+            return None
+        return cols
+
+    def _primary_key(self, table: Table, node: yaml.Node) -> PrimaryKey | None:
+        what = f"table '{table.name}' primary_key"
+        if isinstance(node, yaml.SequenceNode):
+            cols = self.string_list(node, what)
+            if not cols:
+                self.error(node, f"{what} must not be empty")
+                return None
+            name = f"{table.name}_pkey"
+            self.identifier(node, name, "derived primary key name")
+            return PrimaryKey(name, cols, self.loc(node))
+        m = self.mapping(node, what, ("name", "columns"), ("columns",))
+        if m is None:
+            return None
+        cols = self._columns_of(m, what)
+        name = self._name_or(m, f"{table.name}_pkey", "primary key", node)
+        if not cols or not name:
+            return None
+        return PrimaryKey(name, cols, self.loc(node))
+
+    def _unique(self, table: Table, node: yaml.Node) -> UniqueConstraint | None:
+        what = f"table '{table.name}' unique constraint"
+        m = self.mapping(node, what, ("name", "columns"), ("columns",))
+        if m is None:
+            return None
+        cols = self._columns_of(m, what)
+        if not cols:
+            return None
+        name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_key", "unique constraint", node)
+        return UniqueConstraint(name, cols, self.loc(node)) if name else None
+
+    def _foreign_key(self, table: Table, node: yaml.Node) -> ForeignKey | None:
+        what = f"table '{table.name}' foreign key"
+        m = self.mapping(
+            node, what, ("name", "columns", "references", "on_delete", "on_update"),
+            ("columns", "references"),
+        )
+        if m is None:
+            return None
+        cols = self._columns_of(m, what)
+        ref_table: str | None = None
+        ref_cols: list[str] = []
+        if "references" in m:
+            ref_node = m["references"][1]
+            if isinstance(ref_node, yaml.ScalarNode):
+                ref_table = self.string(ref_node, f"{what} references")
+            else:
+                rm = self.mapping(ref_node, f"{what} references", ("table", "columns"), ("table",))
+                if rm:
+                    if "table" in rm:
+                        ref_table = self.string(rm["table"][1], f"{what} references table")
+                    if "columns" in rm:
+                        ref_cols = self.string_list(rm["columns"][1], f"{what} references") or []
+        on_delete = on_update = "no action"
+        if "on_delete" in m:
+            on_delete = self.choice(m["on_delete"][1], f"{what} on_delete", FK_ACTIONS) or on_delete
+        if "on_update" in m:
+            on_update = self.choice(m["on_update"][1], f"{what} on_update", FK_ACTIONS) or on_update
+        if not cols or not ref_table:
+            return None
+        name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_fkey", "foreign key", node)
+        if not name:
+            return None
+        return ForeignKey(name, cols, ref_table, ref_cols, on_delete, on_update, self.loc(node))
+
+    def _check(self, table: Table, node: yaml.Node) -> Check | None:
+        what = f"table '{table.name}' check"
+        m = self.mapping(node, what, ("name", "expression"), ("name", "expression"))
+        if m is None:
+            return None
+        name = self._name_or(m, None, "check constraint", node)
+        expr = self.string(m["expression"][1], f"{what} expression") if "expression" in m else None
+        if not name or not expr:
+            return None
+        return Check(name, expr.strip(), self.loc(node))
+
+    def _index(self, table: Table, node: yaml.Node) -> Index | None:
+        what = f"table '{table.name}' index"
+        m = self.mapping(
+            node, what, ("name", "columns", "unique", "method", "where", "include"), ("columns",)
+        )
+        if m is None:
+            return None
+        elements: list[IndexElement] = []
+        if "columns" in m:
+            cols_node = m["columns"][1]
+            if not isinstance(cols_node, yaml.SequenceNode) or not cols_node.value:
+                self.error(cols_node, f"{what} columns must be a non-empty list")
+            else:
+                for item in cols_node.value:
+                    el = self._index_element(item, what)
+                    if el:
+                        elements.append(el)
+        derived = None
+        if elements and all(e.column for e in elements):
+            derived = f"{table.name}_{'_'.join(e.column or '' for e in elements)}_idx"
+        name = self._name_or(m, derived, "index", node)
+        unique = bool(self.boolean(m["unique"][1], f"{what} unique")) if "unique" in m else False
+        method = "btree"
+        if "method" in m:
+            method = self.choice(m["method"][1], f"{what} method", INDEX_METHODS) or method
+        where = self.string(m["where"][1], f"{what} where") if "where" in m else None
+        include = (self.string_list(m["include"][1], f"{what} include") or []) if (
+            "include" in m
+        ) else []
+        if not name or not elements:
+            return None
+        return Index(name, elements, unique, method, where, include, self.loc(node))
+
+    def _index_element(self, node: yaml.Node, what: str) -> IndexElement | None:
+        if isinstance(node, yaml.ScalarNode):
+            col = self.string(node, f"{what} column")
+            return IndexElement(column=col) if col else None
+        m = self.mapping(
+            node, f"{what} column", ("column", "expression", "order", "nulls", "opclass")
+        )
+        if m is None:
+            return None
+        if ("column" in m) == ("expression" in m):
+            self.error(node, f"{what} column: give exactly one of 'column' or 'expression'")
+            return None
+        el = IndexElement()
+        if "column" in m:
+            el.column = self.string(m["column"][1], f"{what} column")
+        else:
+            el.expression = self.string(m["expression"][1], f"{what} expression")
+        if "order" in m:
+            el.order = self.choice(m["order"][1], f"{what} order", ("asc", "desc"))
+        if "nulls" in m:
+            el.nulls = self.choice(m["nulls"][1], f"{what} nulls", ("first", "last"))
+        if "opclass" in m:
+            el.opclass = self.string(m["opclass"][1], f"{what} opclass")
+        return el if (el.column or el.expression) else None
+
+    def _trigger(self, table: Table, node: yaml.Node) -> Trigger | None:
+        what = f"table '{table.name}' trigger"
+        m = self.mapping(
+            node, what, ("name", "function", "timing", "events", "for_each", "when"),
+            ("name", "function", "timing", "events"),
+        )
+        if m is None:
+            return None
+        name = self._name_or(m, None, "trigger", node)
+        function = self.string(m["function"][1], f"{what} function") if "function" in m else None
+        timing = (
+            self.choice(m["timing"][1], f"{what} timing", TRIGGER_TIMINGS) if "timing" in m else None
+        )
+        events: list[str] = []
+        if "events" in m:
+            raw = self.string_list(m["events"][1], f"{what} events") or []
+            for ev_node, ev in zip(m["events"][1].value, raw, strict=False):
+                if ev.lower() not in TRIGGER_EVENTS:
+                    self.error(ev_node, f"{what} event must be one of: {', '.join(TRIGGER_EVENTS)}")
+                else:
+                    events.append(ev.lower())
+            if not raw:
+                self.error(m["events"][1], f"{what} events must not be empty")
+        for_each = "row"
+        if "for_each" in m:
+            for_each = (
+                self.choice(m["for_each"][1], f"{what} for_each", ("row", "statement")) or for_each
+            )
+        when = self.string(m["when"][1], f"{what} when") if "when" in m else None
+        if not name or not function or not timing or not events:
+            return None
+        return Trigger(name, function, timing, events, for_each, when, self.loc(node))
+
+    def _config(self, node: yaml.Node) -> Config | None:
+        m = self.mapping(
+            node, "config", ("table", "key_column", "value_column", "keys"), ("table", "keys")
+        )
+        if m is None:
+            return None
+        table = self.string(m["table"][1], "config table") if "table" in m else None
+        key_col = self.string(m["key_column"][1], "config key_column") if "key_column" in m else "key"
+        value_col = (
+            self.string(m["value_column"][1], "config value_column")
+            if "value_column" in m
+            else "value"
+        )
+        keys: list[ConfigKey] = []
+        entries = self.mapping(m["keys"][1], "config keys") if "keys" in m else None
+        for name, (key_node, value_node) in (entries or {}).items():
+            ck = self._config_key(name, key_node, value_node)
+            if ck:
+                keys.append(ck)
+        if not table or not key_col or not value_col:
+            return None
+        return Config(table, key_col, value_col, keys, self.loc(node))
+
+    def _config_key(self, name: str, key_node: yaml.Node, node: yaml.Node) -> ConfigKey | None:
+        what = f"config key '{name}'"
+        m = self.mapping(
+            node, what, ("default", "description", "secret", "value", "value_from_env")
+        )
+        if m is None:
+            return None
+
+        def text(key: str) -> str | None:
+            if key not in m:
+                return None
+            value_node = m[key][1]
+            value = self.scalar(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, str | int | float):
+                return str(value)
+            self.error(value_node, f"{what} {key} must be a string")
+            return None
+
+        secret = bool(self.boolean(m["secret"][1], f"{what} secret")) if "secret" in m else False
+        env = text("value_from_env")
+        if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+            self.error(m["value_from_env"][1], f"{what} value_from_env must be a variable name")
+        if secret and "value" in m:
+            self.error(
+                m["value"][1],
+                f"{what} is secret: never write its value in the spec; use value_from_env",
+            )
+        return ConfigKey(
+            name, text("default"), text("description"), secret, text("value"), env,
+            self.loc(key_node),
+        )
+
+
+class _Checker:
+    """Cross-references: columns, tables, functions, types and name collisions."""
+
+    def __init__(self, reader: NodeReader, spec: Spec) -> None:
+        self.r = reader
+        self.spec = spec
+
+    def check(self) -> None:
+        spec = self.spec
+        enum_names = {e.name for e in spec.enums}
+        relation_names: dict[str, Location] = {}
+
+        def claim(name: str, loc: Location, what: str) -> None:
+            # Tables, indexes, sequences and the indexes behind PK/UNIQUE share one namespace.
+            if name in relation_names:
+                first = relation_names[name]
+                self.r.error(loc, f"{what} name '{name}' is already used at line {first.line}")
+            else:
+                relation_names[name] = loc
+
+        for t in spec.tables:
+            claim(t.name, t.loc, "table")
+        for f in spec.functions:
+            if f.language == "plpgsql" and f.returns.lower() == "trigger" and f.args:
+                self.r.error(f.loc, f"trigger function '{f.name}' must take no args")
+        for t in spec.tables:
+            cols = {c.name for c in t.columns}
+            for c in t.columns:
+                problem = pgtypes.check_type(c.type, enum_names, spec.extensions)
+                if problem:
+                    self.r.error(c.loc, f"column '{t.name}.{c.name}': {problem}")
+                elif c.default is not None and c.default.literal is not None:
+                    problem = pgtypes.check_literal(
+                        c.type, c.default.literal, {e.name: e.values for e in spec.enums}
+                    )
+                    if problem:
+                        self.r.error(c.loc, f"column '{t.name}.{c.name}' default: {problem}")
+                if pgtypes.is_serial(c.type):
+                    claim(f"{t.name}_{c.name}_seq", c.loc, "sequence (of serial column)")
+            constraint_names: dict[str, Location] = {}
+
+            def constraint(name: str, loc: Location, table: Table = t) -> None:
+                if name in constraint_names:
+                    self.r.error(
+                        loc,
+                        f"table '{table.name}': constraint name '{name}' is already used at "
+                        f"line {constraint_names[name].line}",
+                    )
+                constraint_names[name] = loc
+
+            if t.primary_key:
+                self._columns_exist(t, t.primary_key.columns, t.primary_key.loc, "primary key")
+                constraint(t.primary_key.name, t.primary_key.loc)
+                claim(t.primary_key.name, t.primary_key.loc, "primary key")
+            for u in t.uniques:
+                self._columns_exist(t, u.columns, u.loc, "unique constraint")
+                constraint(u.name, u.loc)
+                claim(u.name, u.loc, "unique constraint")
+            for ck in t.checks:
+                constraint(ck.name, ck.loc)
+            for fk in t.foreign_keys:
+                constraint(fk.name, fk.loc)
+                self._columns_exist(t, fk.columns, fk.loc, "foreign key")
+                self._foreign_key_target(t, fk)
+            for ix in t.indexes:
+                claim(ix.name, ix.loc, "index")
+                named = [e.column for e in ix.elements if e.column]
+                self._columns_exist(t, [n for n in named if n], ix.loc, f"index '{ix.name}'")
+                self._columns_exist(t, ix.include, ix.loc, f"index '{ix.name}' include")
+            trigger_names: set[str] = set()
+            for tg in t.triggers:
+                self.r.identifier(tg.loc, tg.name, "trigger name")
+                if tg.name in trigger_names:
+                    self.r.error(tg.loc, f"table '{t.name}': duplicate trigger '{tg.name}'")
+                trigger_names.add(tg.name)
+                fn = spec.function(tg.function)
+                if fn is None:
+                    hint = _did_you_mean(tg.function, [f.name for f in spec.functions])
+                    self.r.error(
+                        tg.loc,
+                        f"trigger '{tg.name}' calls function '{tg.function}', which is not "
+                        f"declared under functions:{hint}",
+                    )
+                elif fn.returns.lower() != "trigger":
+                    self.r.error(
+                        tg.loc,
+                        f"trigger '{tg.name}': function '{fn.name}' must return trigger",
+                    )
+            del cols
+        names = [f.name for f in spec.functions]
+        for e in spec.enums:
+            if e.name in names:
+                self.r.error(e.loc, f"enum '{e.name}' has the same name as a function")
+        if spec.config:
+            self._config(spec.config)
+
+    def _columns_exist(self, t: Table, columns: list[str], loc: Location, what: str) -> None:
+        names = [c.name for c in t.columns]
+        seen: set[str] = set()
+        for col in columns:
+            if col not in names:
+                self.r.error(
+                    loc,
+                    f"table '{t.name}' {what}: no column '{col}'{_did_you_mean(col, names)}",
+                )
+            if col in seen:
+                self.r.error(loc, f"table '{t.name}' {what}: column '{col}' listed twice")
+            seen.add(col)
+
+    def _foreign_key_target(self, t: Table, fk: ForeignKey) -> None:
+        target = self.spec.table(fk.ref_table)
+        if target is None:
+            hint = _did_you_mean(fk.ref_table, [x.name for x in self.spec.tables])
+            self.r.error(
+                fk.loc, f"foreign key '{fk.name}' references table '{fk.ref_table}', "
+                f"which is not declared{hint}",
+            )
+            return
+        if not fk.ref_columns:
+            if target.primary_key is None:
+                self.r.error(
+                    fk.loc,
+                    f"foreign key '{fk.name}': table '{target.name}' has no primary key; "
+                    "list the referenced columns",
+                )
+                return
+            fk.ref_columns = list(target.primary_key.columns)
+        self._columns_exist(target, fk.ref_columns, fk.loc, f"(referenced by '{fk.name}')")
+        if len(fk.ref_columns) != len(fk.columns):
+            self.r.error(
+                fk.loc,
+                f"foreign key '{fk.name}' has {len(fk.columns)} column(s) but references "
+                f"{len(fk.ref_columns)}",
+            )
+            return
+        keys = [target.primary_key.columns] if target.primary_key else []
+        keys += [u.columns for u in target.uniques]
+        if all(sorted(k) != sorted(fk.ref_columns) for k in keys):
+            self.r.error(
+                fk.loc,
+                f"foreign key '{fk.name}': {target.name}({', '.join(fk.ref_columns)}) is not "
+                "a primary key or unique constraint; Postgres requires one",
+            )
+
+    def _config(self, config: Config) -> None:
+        t = self.spec.table(config.table)
+        if t is None:
+            self.r.error(config.loc, f"config table '{config.table}' is not declared in tables:")
+            return
+        for col in (config.key_column, config.value_column):
+            if t.column(col) is None:
+                self.r.error(config.loc, f"config: table '{t.name}' has no column '{col}'")
+        if t.primary_key is None or t.primary_key.columns != [config.key_column]:
+            self.r.error(
+                config.loc,
+                f"config: '{config.key_column}' must be the primary key of '{t.name}'",
+            )
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == "tag:yaml.org,2002:null":
+        return "empty"
+    return f"'{node.value}'"
