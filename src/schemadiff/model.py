@@ -222,7 +222,8 @@ def config_insert_statements(spec: s.Spec) -> list[Statement]:
 
 
 def _compile(element: Any) -> str:
-    return str(element.compile(dialect=DIALECT)).strip()
+    text = str(element.compile(dialect=DIALECT)).strip()
+    return "\n".join(line.rstrip().replace("\t", "    ") for line in text.splitlines())
 
 
 def _server_default(default: s.Default | None) -> Any:

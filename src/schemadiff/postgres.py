@@ -266,16 +266,17 @@ class Cluster:
 
     def stop(self) -> None:
         """Stop the server; an ephemeral cluster's files are removed too."""
-        pid = _running_pid(self.datadir)
-        if pid is not None:
-            # Immediate shutdown for throwaway data; a clean (fast) one for data we keep.
+        # Immediate shutdown for throwaway data; a clean (fast) one for data we keep.
+        sig = signal.SIGQUIT if self.ephemeral else signal.SIGINT
+        if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGQUIT if self.ephemeral else signal.SIGINT)
+                self.process.send_signal(sig)
+            self.process.wait(timeout=START_TIMEOUT_S)
+        elif (pid := _running_pid(self.datadir)) is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
             deadline = time.monotonic() + START_TIMEOUT_S
             while _pid_alive(pid) and time.monotonic() < deadline:
-                if self.process is not None:
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        self.process.wait(timeout=0.01)
                 time.sleep(0.01)
         if self.ephemeral:
             shutil.rmtree(self.datadir.parent, ignore_errors=True)
@@ -289,11 +290,6 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child still answers kill(0); reap it if it is ours.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
     return True
 
 

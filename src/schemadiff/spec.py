@@ -227,9 +227,15 @@ def compose_yaml(text: str, filename: str) -> tuple[yaml.Node | None, list[Probl
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = e.problem or "malformed YAML"
-        if "\t" in what or "tab" in what:
+        if "\t" in what or "'\\t'" in what or "tab" in what:
             what += " (indent with spaces, not tabs)"
         return None, [Problem(Location(filename, line, col), f"YAML syntax error: {what}")]
+    except yaml.reader.ReaderError as e:
+        pos = max(0, min(e.position, len(text)))
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        what = f"character #x{e.character:04x} is not allowed in YAML ({e.reason})"
+        return None, [Problem(Location(filename, line, col), f"YAML error: {what}")]
     except yaml.YAMLError as e:
         return None, [Problem(Location(filename, 1, 1), f"YAML error: {e}")]
 
@@ -291,7 +297,12 @@ class NodeReader:
         return result
 
     def scalar(self, node: yaml.Node) -> Any:
-        return self._constructor.construct_object(node, deep=True)
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
+            reason = getattr(e, "problem", None) or str(e)
+            self.error(node, f"cannot read '{node.value}': {reason}; quote it to make it a string")
+            return str(node.value)
 
     def string(self, node: yaml.Node, what: str, allow_empty: bool = False) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
@@ -729,14 +740,18 @@ class _Reader(NodeReader):
         )
         events: list[str] = []
         if "events" in m:
-            raw = self.string_list(m["events"][1], f"{what} events") or []
-            for ev_node, ev in zip(m["events"][1].value, raw, strict=False):
+            ev_list = m["events"][1]
+            raw = self.string_list(ev_list, f"{what} events")
+            for ev_node in ev_list.value if raw is not None else []:
+                if not isinstance(ev_node, yaml.ScalarNode) or not ev_node.value:
+                    continue  # already reported by string_list
+                ev = str(ev_node.value)
                 if ev.lower() not in TRIGGER_EVENTS:
                     self.error(ev_node, f"{what} event must be one of: {', '.join(TRIGGER_EVENTS)}")
                 else:
                     events.append(ev.lower())
-            if not raw:
-                self.error(m["events"][1], f"{what} events must not be empty")
+            if raw == [] and not ev_list.value:
+                self.error(ev_list, f"{what} events must not be empty")
         for_each = "row"
         if "for_each" in m:
             for_each = (

