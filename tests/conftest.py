@@ -39,12 +39,24 @@ class Server:
 def _docker_available() -> bool:
     if os.environ.get("SCHEMADIFF_TEST_NO_DOCKER"):
         return False
-    try:
-        import docker
-
-        docker.from_env(timeout=2).ping()
-    except Exception:
+    if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
         return False
+    import warnings
+
+    import docker
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            client = docker.from_env(timeout=2)
+        except Exception:
+            return False
+        try:
+            client.ping()
+        except Exception:
+            return False
+        finally:
+            client.close()
     return True
 
 

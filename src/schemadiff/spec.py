@@ -234,7 +234,8 @@ def compose_yaml(text: str, filename: str) -> tuple[yaml.Node | None, list[Probl
         pos = max(0, min(e.position, len(text)))
         line = text.count("\n", 0, pos) + 1
         col = pos - (text.rfind("\n", 0, pos) + 1) + 1
-        what = f"character #x{e.character:04x} is not allowed in YAML ({e.reason})"
+        char = f"#x{e.character:04x}" if isinstance(e.character, int) else repr(e.character)
+        what = f"character {char} is not allowed in YAML ({e.reason})"
         return None, [Problem(Location(filename, line, col), f"YAML error: {what}")]
     except yaml.YAMLError as e:
         return None, [Problem(Location(filename, 1, 1), f"YAML error: {e}")]
@@ -743,7 +744,11 @@ class _Reader(NodeReader):
             ev_list = m["events"][1]
             raw = self.string_list(ev_list, f"{what} events")
             for ev_node in ev_list.value if raw is not None else []:
-                if not isinstance(ev_node, yaml.ScalarNode) or not ev_node.value:
+                if (
+                    not isinstance(ev_node, yaml.ScalarNode)
+                    or ev_node.tag == "tag:yaml.org,2002:null"
+                    or not ev_node.value.strip()
+                ):
                     continue  # already reported by string_list
                 ev = str(ev_node.value)
                 if ev.lower() not in TRIGGER_EVENTS:
