@@ -125,6 +125,16 @@ def _remove_unmanaged(i: Any) -> list[str]:
     return sorted(found)
 
 
+def accept_equivalent_checks(
+    live: Snapshot, target: Snapshot, equivalent: Mapping[str, set[str]]
+) -> None:
+    """Treat a live CHECK written in an equivalent form of the target's as equal to it."""
+    for key, forms in equivalent.items():
+        have, want = live.inspector.constraints.get(key), target.inspector.constraints.get(key)
+        if have is not None and want is not None and have.definition in forms:
+            have.definition = want.definition
+
+
 def fingerprint(snap: Snapshot, extra: Iterable[str] = ()) -> str:
     """A hash of everything the plan depends on in a database's schema."""
     i = snap.inspector

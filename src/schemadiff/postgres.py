@@ -191,6 +191,7 @@ def _link_or_copy(src: str, dst: str) -> None:
 def _chown_tree(path: Path, user: pwd.struct_passwd | None) -> None:
     if user is None:
         return
+    os.lchown(path, user.pw_uid, user.pw_gid)
     for dirpath, dirnames, filenames in os.walk(path):
         os.chown(dirpath, user.pw_uid, user.pw_gid)
         for n in dirnames + filenames:
@@ -369,6 +370,21 @@ def _start(
     ]
     if ephemeral:
         cmd += ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off"]
+    else:
+        # A server that outlives this process: pg_ctl detaches it and waits until it is ready.
+        log.close()
+        options = " ".join(f"'{a}'" if a.endswith("=") else a for a in cmd[3:])
+        proc = subprocess.run(  # type: ignore[call-overload]
+            [str(bindir / "pg_ctl"), "start", "-w", "-t", str(int(START_TIMEOUT_S)),
+             "-D", str(datadir), "-l", log.name, "-o", options],
+            capture_output=True, text=True, cwd="/", **_as_user(user),
+        )
+        if proc.returncode != 0:
+            tail = Path(log.name).read_text(errors="replace")[-2000:]
+            raise LocalPostgresError(
+                f"local Postgres {install.major} did not start:\n{proc.stderr.strip()}\n{tail}"
+            )
+        return Cluster(install, datadir, sockdir, None, ephemeral)
     process = subprocess.Popen(  # type: ignore[call-overload]
         cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd="/",
         start_new_session=True, **_as_user(user),

@@ -5,21 +5,32 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import psycopg
 
 from schemadiff import db, postgres
 from schemadiff import spec as s
 from schemadiff.errors import SpecError
-from schemadiff.model import render_statements
+from schemadiff.model import quote, render_statements
 from schemadiff.progress import progress
 
 SHADOW_DB = "shadow"
 
 
+@dataclass
+class Shadow:
+    url: str
+    # Postgres deparses some expressions differently once re-parsed (an IN list on a varchar
+    # column gains casts), so a CHECK applied from the shadow's definition never compares
+    # equal to the shadow again. The shadow's checks are stored in their re-parsed form, and
+    # the first form is kept here as an equivalent: quoted constraint name -> definitions.
+    equivalent_checks: dict[str, set[str]] = field(default_factory=dict)
+
+
 @contextmanager
-def shadow_database(spec: s.Spec, major: int) -> Iterator[str]:
-    """Yield the URL of a fresh database holding exactly what the spec declares."""
+def shadow_database(spec: s.Spec, major: int) -> Iterator[Shadow]:
+    """Yield a fresh database holding exactly what the spec declares."""
     started = time.monotonic()
     cluster = postgres.start_ephemeral(postgres.find_install(major))
     try:
@@ -27,8 +38,9 @@ def shadow_database(spec: s.Spec, major: int) -> Iterator[str]:
             conn.execute(f"CREATE DATABASE {SHADOW_DB} TEMPLATE template0 ENCODING 'UTF8'")
         url = cluster.url(SHADOW_DB)
         build(spec, url)
+        equivalent = canonicalize_checks(url, spec.schema)
         progress(f"shadow database ready (Postgres {major}, {time.monotonic() - started:.2f}s)")
-        yield url
+        yield Shadow(url, equivalent)
     finally:
         cluster.stop()
 
@@ -45,6 +57,30 @@ def build(spec: s.Spec, url: str) -> None:
                 raise SpecError(
                     [_problem(spec, st.kind, st.name, str(e).strip().splitlines()[0])]
                 ) from None
+
+
+_CHECKS_SQL = """
+select format('%%I.%%I', n.nspname, c.relname), co.conname, pg_get_constraintdef(co.oid),
+       format('"%%s"."%%s"."%%s"', n.nspname, c.relname, co.conname)
+  from pg_constraint co join pg_class c on c.oid = co.conrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and co.contype = 'c'
+ order by 4
+"""
+
+
+def canonicalize_checks(url: str, schema: str) -> dict[str, set[str]]:
+    """Re-create each CHECK from its own definition; return the first forms that differ."""
+    with db.connection(url) as conn:
+        before = conn.execute(_CHECKS_SQL, {"schema": schema}).fetchall()
+        with conn.transaction():
+            for table, name, definition, _ in before:
+                conn.execute(
+                    f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}, "
+                    f"ADD CONSTRAINT {quote(name)} {definition}".encode()
+                )
+        after = {r[3]: r[2] for r in conn.execute(_CHECKS_SQL, {"schema": schema}).fetchall()}
+    return {key: {definition} for _, _, definition, key in before if after[key] != definition}
 
 
 def _problem(spec: s.Spec, kind: str, name: str, error: str) -> s.Problem:

@@ -1,0 +1,210 @@
+"""Run a plan against the target: one executor, under an advisory lock, with timeouts.
+
+Transactional statements run in one transaction (all or nothing); the rest (CREATE INDEX
+CONCURRENTLY) run after it, one by one. Every apply, failed or not, is recorded in
+schemadiff.apply_history.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from schemadiff import db
+from schemadiff.differ import Change
+from schemadiff.errors import DatabaseError, RefusedError, SchemadiffError
+from schemadiff.hazards import HELP, HazardKind
+from schemadiff.plan import Plan
+from schemadiff.progress import progress
+
+# One lock per database for every schemadiff apply, whatever the spec (pg_advisory_lock key).
+LOCK_KEY = 0x5C4E_D1FF
+APPLICATION_NAME = "schemadiff apply"
+HISTORY_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS schemadiff",
+    """CREATE TABLE IF NOT EXISTS schemadiff.apply_history (
+        id bigserial PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        spec_hash text NOT NULL,
+        live_fingerprint text NOT NULL,
+        statements jsonb NOT NULL,
+        outcome text NOT NULL CHECK (outcome IN ('applied', 'failed')),
+        error text,
+        duration_ms integer NOT NULL
+    )""",
+)
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|m|h)?\s*$")
+
+
+@dataclass(frozen=True)
+class Options:
+    lock_timeout: str = "5s"
+    statement_timeout: str = "0"
+    lock_wait_s: float = 30.0
+    allowed_hazards: frozenset[HazardKind] = frozenset()
+
+
+def duration(text: str, what: str) -> str:
+    """'5s', '1m', '500ms', '0' -> a value Postgres accepts for a timeout setting."""
+    m = _DURATION.match(text)
+    if not m:
+        raise SchemadiffError(f"{what} '{text}' is not a duration; write e.g. 500ms, 5s, 2m, 1h")
+    unit = {"m": "min", None: "ms"}.get(m.group(2), m.group(2))
+    return f"{m.group(1)}{unit}"
+
+
+def seconds(text: str, what: str) -> float:
+    value = duration(text, what)
+    number = int(re.match(r"\d+", value).group())  # type: ignore[union-attr]
+    factor = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}[value[len(str(number)):]]
+    return number * factor
+
+
+def check_hazards(plan: Plan, allowed: frozenset[HazardKind]) -> None:
+    """Refuse (exit 3) unless every hazard kind present is allowed; name each statement."""
+    missing = plan.hazard_kinds - allowed
+    if not missing:
+        return
+    lines = ["the plan has hazards that were not allowed:"]
+    for i, c in enumerate(plan.changes, start=1):
+        for h in c.hazards:
+            if h.kind in missing:
+                lines.append(f"  statement {i} ({c.action} {c.kind} {c.name}): {h.describe()}")
+    for kind in sorted(missing):
+        lines.append(f"  {kind}: {HELP[kind]}")
+    lines.append(f"to apply anyway: --allow-hazards {','.join(sorted(missing))}")
+    raise RefusedError("\n".join(lines))
+
+
+def apply_plan(
+    plan: Plan,
+    url: str,
+    options: Options,
+    before: Callable[[], None] | None = None,
+) -> None:
+    """Apply under the lock; `before` runs once the lock is held (the stale-plan check)."""
+    check_hazards(plan, options.allowed_hazards)
+    conn = db.connect(url, application_name=APPLICATION_NAME)
+    try:
+        _lock(conn, url, options.lock_wait_s)
+        if before is not None:
+            before()
+        for ddl in HISTORY_DDL:
+            conn.execute(ddl.encode())
+        conn.execute(f"SET lock_timeout = '{options.lock_timeout}'".encode())
+        conn.execute(f"SET statement_timeout = '{options.statement_timeout}'".encode())
+        _run(conn, plan, url)
+    finally:
+        conn.close()
+
+
+def _lock(conn: psycopg.Connection[Any], url: str, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    announced = False
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        if row and row[0]:
+            return
+        if time.monotonic() >= deadline:
+            holder = conn.execute(
+                """SELECT pid, coalesce(application_name, '') FROM pg_locks l
+                   JOIN pg_stat_activity a USING (pid)
+                   WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted
+                     AND l.database = (SELECT oid FROM pg_database
+                                       WHERE datname = current_database())""",
+                (LOCK_KEY & 0xFFFFFFFF,),
+            ).fetchone()
+            who = f" (held by backend pid {holder[0]}, {holder[1] or 'unknown'})" if holder else ""
+            raise DatabaseError(
+                f"another schemadiff apply is running on {db.redact_url(url)}{who}; waited "
+                f"{wait_s:g}s. Try again when it is done, or raise --lock-wait"
+            )
+        if not announced:
+            progress("another apply holds the lock on this database; waiting")
+            announced = True
+        time.sleep(0.1)
+
+
+def _run(conn: psycopg.Connection[Any], plan: Plan, url: str) -> None:
+    started = time.monotonic()
+    transactional = [c for c in plan.changes if c.transactional]
+    others = [c for c in plan.changes if not c.transactional]
+    done: list[Change] = []
+    try:
+        if transactional:
+            progress(f"applying {len(transactional)} statements in one transaction")
+            with conn.transaction():
+                for i, c in enumerate(transactional, start=1):
+                    _execute(conn, c, i, url)
+            done += transactional
+        for i, c in enumerate(others, start=len(transactional) + 1):
+            progress(f"statement {i}/{len(plan.changes)}: {c.action} {c.kind} {c.name} "
+                     "(outside the transaction)")
+            try:
+                _execute(conn, c, i, url)
+            except DatabaseError:
+                if c.kind == "index":
+                    _drop_invalid_index(conn, c.name)
+                raise
+            done.append(c)
+    except (DatabaseError, psycopg.Error) as e:
+        if isinstance(e, psycopg.Error):  # the connection broke (e.g. the backend was killed)
+            e = DatabaseError(f"the connection to the database was lost: {db.scrub(str(e), url)}")
+        _record(url, plan, done, "failed", str(e), started)
+        if not done:
+            raise DatabaseError(f"{e}\nthe transaction was rolled back; nothing changed") from None
+        raise DatabaseError(
+            f"{e}\nthe transaction had committed {len(done)} statements before this one"
+        ) from None
+    _record(url, plan, done, "applied", None, started)
+
+
+def _execute(conn: psycopg.Connection[Any], c: Change, i: int, url: str) -> None:
+    try:
+        conn.execute(c.sql.encode())
+    except psycopg.Error as e:
+        first_line = c.sql.strip().splitlines()[0][:200]
+        raise DatabaseError(
+            f"statement {i} failed ({c.action} {c.kind} {c.name}): {first_line}\n  "
+            f"{db.scrub(str(e).strip(), url)}"
+        ) from None
+
+
+def _drop_invalid_index(conn: psycopg.Connection[Any], name: str) -> None:
+    """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: remove it."""
+    try:
+        row = conn.execute(
+            "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
+        ).fetchone()
+        if row and row[0]:
+            conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}".encode())
+            progress(f"dropped the invalid index {name} that the failed build left")
+    except psycopg.Error:
+        pass  # the connection is gone; the next plan shows the index to rebuild
+
+
+def _record(
+    url: str, plan: Plan, done: list[Change], outcome: str, error: str | None, started: float
+) -> None:
+    """Write the history row on a fresh connection (the apply's own may be dead)."""
+    statements = json.dumps([{"sql": c.sql, "kind": c.kind, "name": c.name} for c in done],
+                            ensure_ascii=False)
+    try:
+        with db.connection(url) as conn:
+            for ddl in HISTORY_DDL:
+                conn.execute(ddl.encode())
+            conn.execute(
+                """INSERT INTO schemadiff.apply_history
+                   (spec_hash, live_fingerprint, statements, outcome, error, duration_ms)
+                   VALUES (%s, %s, %s, %s, %s, %s)""",
+                (plan.spec_hash, plan.live_fingerprint, statements, outcome, error,
+                 int((time.monotonic() - started) * 1000)),
+            )
+    except SchemadiffError as e:
+        progress(f"warning: could not record the apply in schemadiff.apply_history: {e}")

@@ -1,0 +1,181 @@
+"""Plans: computing one (live vs shadow), its JSON file, and the fingerprints that date it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from schemadiff import config, db, differ
+from schemadiff import spec as s
+from schemadiff.differ import Change
+from schemadiff.errors import SchemadiffError
+from schemadiff.hazards import Hazard, HazardKind
+from schemadiff.shadow import shadow_database
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Plan:
+    """Everything apply needs, and everything that dates the plan."""
+
+    target: str  # redacted URL
+    server_major: int
+    spec_hash: str
+    live_fingerprint: str
+    changes: list[Change]
+    unmanaged: list[str] = field(default_factory=list)
+
+    @property
+    def hazard_kinds(self) -> set[HazardKind]:
+        return {h.kind for c in self.changes for h in c.hazards}
+
+    @property
+    def empty(self) -> bool:
+        return not any(c.kind != "setting" for c in self.changes)
+
+    def to_json(self) -> str:
+        data = {
+            "format_version": FORMAT_VERSION,
+            "target": self.target,
+            "server_major": self.server_major,
+            "spec_hash": self.spec_hash,
+            "live_fingerprint": self.live_fingerprint,
+            "hazard_kinds": sorted(self.hazard_kinds),
+            "statements": [
+                {
+                    "action": c.action,
+                    "kind": c.kind,
+                    "name": c.name,
+                    "sql": c.sql,
+                    "transactional": c.transactional,
+                    "hazards": [
+                        {"kind": h.kind.value, "message": h.message, "rows": h.rows}
+                        for h in c.hazards
+                    ],
+                }
+                for c in self.changes
+            ],
+            "unmanaged": self.unmanaged,
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, filename: str) -> Plan:
+        try:
+            data = json.loads(text)
+            if data.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"format_version {data.get('format_version')!r}")
+            changes = [
+                Change(
+                    st["action"], st["kind"], st["name"], st["sql"], bool(st["transactional"]),
+                    tuple(
+                        Hazard(HazardKind(h["kind"]), h["message"], h["rows"])
+                        for h in st["hazards"]
+                    ),
+                )
+                for st in data["statements"]
+            ]
+            return cls(
+                data["target"], int(data["server_major"]), data["spec_hash"],
+                data["live_fingerprint"], changes, list(data.get("unmanaged", [])),
+            )
+        except (ValueError, KeyError, TypeError) as e:
+            raise SchemadiffError(
+                f"{filename} is not a schemadiff plan file ({e}); write one with "
+                "`schemadiff plan -o plan.json`"
+            ) from None
+
+
+def spec_hash(spec: s.Spec) -> str:
+    return "sha256:" + hashlib.sha256(spec.source.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Live:
+    major: int
+    snapshot: differ.Snapshot
+    config_rows: dict[str, str | None] | None
+
+    @property
+    def fingerprint(self) -> str:
+        return differ.fingerprint(self.snapshot, config.fingerprint_lines(self.config_rows))
+
+
+def _read(url: str, spec: s.Spec) -> _Live:
+    with db.connection(url) as conn:
+        major = db.server_major(conn)
+        comments = db.comments(conn, spec.schema)
+        rows = db.table_rows(conn, spec.schema)
+        others = db.other_schemas(conn, spec.schema)
+        cfg = spec.config
+        config_rows = (
+            db.config_rows(conn, spec.schema, cfg.table, cfg.key_column, cfg.value_column)
+            if cfg else None
+        )
+    engine = db.sqlalchemy_engine(url)
+    try:
+        with engine.connect() as sa_conn:
+            snap = differ.snapshot(sa_conn, spec.schema, comments, rows, others)
+    except Exception as e:  # SQLAlchemy wraps driver errors in its own types
+        raise db.DatabaseError(f"cannot inspect {db.redact_url(url)}: {db.scrub(str(e), url)}")
+    finally:
+        engine.dispose()
+    return _Live(major, snap, config_rows)
+
+
+def live_fingerprint(url: str, spec: s.Spec) -> str:
+    """The fingerprint of the live database as a plan computed now would record it."""
+    return _read(url, spec).fingerprint
+
+
+class Planner:
+    """Plans a spec against one target; the shadow database is built once and reused."""
+
+    def __init__(self, spec: s.Spec, url: str) -> None:
+        self.spec = spec
+        self.url = url
+        self._stack = ExitStack()
+        self._shadow: differ.Snapshot | None = None
+        self._equivalent: dict[str, set[str]] = {}
+
+    def __enter__(self) -> Planner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def plan(self) -> Plan:
+        live = _read(self.url, self.spec)
+        fingerprint = live.fingerprint  # before equivalences touch the snapshot
+        if self._shadow is None:
+            shadow = self._stack.enter_context(shadow_database(self.spec, live.major))
+            self._shadow = _read(shadow.url, self.spec).snapshot
+            self._equivalent = shadow.equivalent_checks
+        differ.accept_equivalent_checks(live.snapshot, self._shadow, self._equivalent)
+        result = differ.diff(live.snapshot, self._shadow)
+        changes = result.changes + config.changes(self.spec, live.config_rows)
+        # One transaction first, then what cannot run inside one (CREATE INDEX CONCURRENTLY).
+        ordered = [c for c in changes if c.transactional] + [
+            c for c in changes if not c.transactional
+        ]
+        if not any(c.kind != "setting" for c in ordered):
+            ordered = []
+        return Plan(
+            db.redact_url(self.url) or "(libpq PG* settings)", live.major, spec_hash(self.spec),
+            fingerprint, ordered, result.unmanaged,
+        )
+
+
+@contextmanager
+def planner(spec: s.Spec, url: str) -> Iterator[Planner]:
+    with Planner(spec, url) as p:
+        yield p
+
+
+def make_plan(spec: s.Spec, url: str) -> Plan:
+    with planner(spec, url) as p:
+        return p.plan()
