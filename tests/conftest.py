@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,3 +109,24 @@ def db_url(server: Server) -> str:
 def db(db_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         yield conn
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+    input: str | None = None, timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m schemadiff ARGS` as a user would; stdout and stderr kept apart."""
+    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    full_env["SCHEMADIFF_QUIET"] = ""
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "schemadiff", *args], capture_output=True, text=True,
+        env=full_env, cwd=cwd, input=input, timeout=timeout,
+    )
+
+
+def write_spec(directory: Path, body: str, name: str = "schema.yaml") -> Path:
+    """A spec file from a YAML body (without the `version: 1` line)."""
+    path = directory / name
+    path.write_text("version: 1\n" + textwrap.dedent(body), encoding="utf-8")
+    return path

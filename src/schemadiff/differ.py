@@ -196,11 +196,35 @@ def diff(live: Snapshot, target: Snapshot) -> Diff:
     out += _simple("trigger", a.triggers, b.triggers, creations=True)
     add(ch.schemas(drops_only=True), "drop", "schema")
     out += _comments(live.comments, target.comments)
+    out = _without_redundant_drops(out, a, b)
     # Statements run in order; the transactional ones first in one transaction, then the rest.
     return Diff(
         [c for c in out if c.transactional] + [c for c in out if not c.transactional],
         live.unmanaged,
     )
+
+
+def _without_redundant_drops(changes: list[Change], a: Any, b: Any) -> list[Change]:
+    """DROP TABLE takes its indexes, checks, keys and triggers along: don't list them twice.
+
+    Foreign keys are kept: one may point from another dropped table, and dropping it first
+    lets the tables go in any order.
+    """
+    gone = set(a.tables) - set(b.tables)
+
+    def redundant(c: Change) -> bool:
+        if c.action != "drop":
+            return False
+        if c.kind == "index" and c.name in a.indexes:
+            return bool(a.indexes[c.name].quoted_full_table_name in gone)
+        if c.kind == "constraint" and c.name in a.constraints:
+            con = a.constraints[c.name]
+            return bool(con.quoted_full_table_name in gone and con.constraint_type != "FOREIGN KEY")
+        if c.kind == "trigger" and c.name in a.triggers:
+            return bool(a.triggers[c.name].quoted_full_selectable_name in gone)
+        return False
+
+    return [c for c in changes if not redundant(c)]
 
 
 def _sql(statement: str) -> str:
@@ -362,7 +386,7 @@ def _table_alters(key: str, before: Any, after: Any, rows: int | None) -> list[C
                 ),
             )
         out.append(
-            Change("alter", "column", f"{key}.{c.quoted_name}",
+            Change("create", "column", f"{key}.{c.quoted_name}",
                    _sql(after.alter_table_statement(c.add_column_clause)), hazards=hazards)
         )
     for name, c in c_modified.items():
