@@ -62,7 +62,7 @@ def duration(text: str, what: str) -> str:
 def seconds(text: str, what: str) -> float:
     value = duration(text, what)
     number = int(re.match(r"\d+", value).group())  # type: ignore[union-attr]
-    factor = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}[value[len(str(number)):]]
+    factor = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}[value[len(str(number)) :]]
     return number * factor
 
 
@@ -144,8 +144,10 @@ def _run(conn: psycopg.Connection[Any], plan: Plan, url: str) -> None:
                     _execute(conn, c, i, url)
             done += transactional
         for i, c in enumerate(others, start=len(transactional) + 1):
-            progress(f"statement {i}/{len(plan.changes)}: {c.action} {c.kind} {c.name} "
-                     "(outside the transaction)")
+            progress(
+                f"statement {i}/{len(plan.changes)}: {c.action} {c.kind} {c.name} "
+                "(outside the transaction)"
+            )
             try:
                 _execute(conn, c, i, url)
             except DatabaseError:
@@ -193,8 +195,9 @@ def _record(
     url: str, plan: Plan, done: list[Change], outcome: str, error: str | None, started: float
 ) -> None:
     """Write the history row on a fresh connection (the apply's own may be dead)."""
-    statements = json.dumps([{"sql": c.sql, "kind": c.kind, "name": c.name} for c in done],
-                            ensure_ascii=False)
+    statements = json.dumps(
+        [{"sql": c.sql, "kind": c.kind, "name": c.name} for c in done], ensure_ascii=False
+    )
     try:
         with db.connection(url) as conn:
             for ddl in HISTORY_DDL:
@@ -203,8 +206,14 @@ def _record(
                 """INSERT INTO schemadiff.apply_history
                    (spec_hash, live_fingerprint, statements, outcome, error, duration_ms)
                    VALUES (%s, %s, %s, %s, %s, %s)""",
-                (plan.spec_hash, plan.live_fingerprint, statements, outcome, error,
-                 int((time.monotonic() - started) * 1000)),
+                (
+                    plan.spec_hash,
+                    plan.live_fingerprint,
+                    statements,
+                    outcome,
+                    error,
+                    int((time.monotonic() - started) * 1000),
+                ),
             )
     except SchemadiffError as e:
         progress(f"warning: could not record the apply in schemadiff.apply_history: {e}")

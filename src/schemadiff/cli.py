@@ -24,14 +24,20 @@ from schemadiff.errors import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 SPEC_OPTION = click.option(
-    "--spec", "spec_path", default="schema.yaml", show_default=True,
-    type=click.Path(dir_okay=False), envvar="SCHEMADIFF_SPEC",
+    "--spec",
+    "spec_path",
+    default="schema.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    envvar="SCHEMADIFF_SPEC",
     help="The schema file (env SCHEMADIFF_SPEC).",
 )
 
 
 DATABASE_OPTION = click.option(
-    "--database-url", envvar="DATABASE_URL", metavar="URL",
+    "--database-url",
+    envvar="DATABASE_URL",
+    metavar="URL",
     help="Target database (env DATABASE_URL; libpq PG* variables also work). Without one, the "
     "embedded database under .schemadiff/ is started and used.",
 )
@@ -96,7 +102,11 @@ def validate(spec_path: str) -> None:
 @cli.command()
 @SPEC_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["sql", "mermaid"]), default="sql", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["sql", "mermaid"]),
+    default="sql",
+    show_default=True,
     help="sql: DDL for an empty database, dependency-ordered; mermaid: an ER diagram.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
@@ -114,7 +124,9 @@ def render(spec_path: str, fmt: str, output: str | None) -> None:
 @cli.command("schema-json")
 def schema_json() -> None:
     """Print the JSON Schema of schema.yaml, for editors (yaml-language-server)."""
-    click.echo(resources.files("schemadiff").joinpath("spec.schema.json").read_text("utf-8"), nl=False)
+    click.echo(
+        resources.files("schemadiff").joinpath("spec.schema.json").read_text("utf-8"), nl=False
+    )
 
 
 def _load(spec_path: str) -> Any:
@@ -131,15 +143,30 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
 @cli.command()
 @SPEC_OPTION
 @DATABASE_OPTION
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
-              help="Also save the plan as JSON, for `schemadiff apply PLAN`.")
-@click.option("--format", "fmt", type=click.Choice(["text", "sql", "json"]), default="text",
-              show_default=True, help="What to print on stdout.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when there are changes (0 none, 1 error), like terraform plan.")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Also save the plan as JSON, for `schemadiff apply PLAN`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "sql", "json"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0 none, 1 error), like terraform plan.",
+)
 @_handle_errors
-def plan(spec_path: str, database_url: str | None, out: str | None, fmt: str,
-         detailed_exitcode: bool) -> None:
+def plan(
+    spec_path: str, database_url: str | None, out: str | None, fmt: str, detailed_exitcode: bool
+) -> None:
     """Show what apply would change in the database to make it match the spec.
 
     The spec is built in a throwaway shadow database of the target's Postgres major and
@@ -156,7 +183,10 @@ def plan(spec_path: str, database_url: str | None, out: str | None, fmt: str,
     if out:
         Path(out).write_text(result.to_json(), encoding="utf-8")
         click.echo(f"plan saved to {out}; apply it with: schemadiff apply {out}", err=True)
-    text = {"text": r.plan_text, "sql": r.plan_sql, "json": lambda p: p.to_json()}[fmt](result)
+    renderers: dict[str, Callable[[Any], str]] = {
+        "text": r.plan_text, "sql": r.plan_sql, "json": r.plan_json
+    }
+    text = renderers[fmt](result)
     click.echo(text, nl=False)
     sys.exit(EXIT_CHANGES if detailed_exitcode and not result.empty else EXIT_OK)
 
@@ -166,18 +196,41 @@ def plan(spec_path: str, database_url: str | None, out: str | None, fmt: str,
 @SPEC_OPTION
 @DATABASE_OPTION
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--allow-hazards", default="", metavar="KIND,...",
-              help="Hazard kinds to accept, e.g. data_loss,index_build (every kind present "
-              "must be named).")
-@click.option("--lock-timeout", default="5s", show_default=True,
-              help="How long a statement may wait for a table lock before apply gives up.")
-@click.option("--statement-timeout", default="0", show_default=True,
-              help="How long one statement may run (0: no limit).")
-@click.option("--lock-wait", default="30s", show_default=True,
-              help="How long to wait for another schemadiff apply on the same database.")
+@click.option(
+    "--allow-hazards",
+    default="",
+    metavar="KIND,...",
+    help="Hazard kinds to accept, e.g. data_loss,index_build (every kind present must be named).",
+)
+@click.option(
+    "--lock-timeout",
+    default="5s",
+    show_default=True,
+    help="How long a statement may wait for a table lock before apply gives up.",
+)
+@click.option(
+    "--statement-timeout",
+    default="0",
+    show_default=True,
+    help="How long one statement may run (0: no limit).",
+)
+@click.option(
+    "--lock-wait",
+    default="30s",
+    show_default=True,
+    help="How long to wait for another schemadiff apply on the same database.",
+)
 @_handle_errors
-def apply(plan_file: str | None, spec_path: str, database_url: str | None, auto_approve: bool,
-          allow_hazards: str, lock_timeout: str, statement_timeout: str, lock_wait: str) -> None:
+def apply(
+    plan_file: str | None,
+    spec_path: str,
+    database_url: str | None,
+    auto_approve: bool,
+    allow_hazards: str,
+    lock_timeout: str,
+    statement_timeout: str,
+    lock_wait: str,
+) -> None:
     """Change the database to match the spec.
 
     Without PLAN_FILE: plans, shows the plan, asks y/N (--auto-approve skips the question).
@@ -254,8 +307,9 @@ def _confirm(label: str) -> None:
 @cli.command()
 @SPEC_OPTION
 @DATABASE_OPTION
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @_handle_errors
 def drift(spec_path: str, database_url: str | None, fmt: str) -> None:
     """For CI: exit 0 when the database matches the spec, 2 when it drifted, 1 on error."""
@@ -303,8 +357,9 @@ def dev_stop(spec_path: str) -> None:
     from schemadiff import target as tg
 
     stopped = tg.stop_embedded(tg.project_dir(spec_path))
-    click.echo("embedded database stopped" if stopped else "embedded database was not running",
-               err=True)
+    click.echo(
+        "embedded database stopped" if stopped else "embedded database was not running", err=True
+    )
 
 
 def _write(text: str, output: str | None) -> None:

@@ -29,7 +29,9 @@ def changes(spec: s.Spec, live: dict[str, str | None] | None) -> list[Change]:
             value = wanted if wanted is not None else (key.default or "")
             out.append(
                 Change(
-                    "create", "config", key.name,
+                    "create",
+                    "config",
+                    key.name,
                     f"INSERT INTO {table} ({k}, {v}) VALUES ({string_literal(key.name)}, "
                     f"{string_literal(value)}) ON CONFLICT ({k}) DO NOTHING",
                 )
@@ -37,7 +39,9 @@ def changes(spec: s.Spec, live: dict[str, str | None] | None) -> list[Change]:
         elif wanted is not None and live[key.name] != wanted:
             out.append(
                 Change(
-                    "alter", "config", key.name,
+                    "alter",
+                    "config",
+                    key.name,
                     f"UPDATE {table} SET {v} = {string_literal(wanted)} "
                     f"WHERE {k} = {string_literal(key.name)}",
                 )
@@ -46,7 +50,9 @@ def changes(spec: s.Spec, live: dict[str, str | None] | None) -> list[Change]:
     for name in sorted(set(live) - managed):
         out.append(
             Change(
-                "drop", "config", name,
+                "drop",
+                "config",
+                name,
                 f"DELETE FROM {table} WHERE {k} = {string_literal(name)}",
                 hazards=(Hazard(HazardKind.DATA_LOSS, f"removes config key {name}", 1),),
             )

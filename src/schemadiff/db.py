@@ -155,7 +155,7 @@ def table_rows(conn: psycopg.Connection[Any], schema: str) -> dict[str, int | No
         if tuples > 0:
             out[key] = int(tuples)
         elif pages <= _EXACT_COUNT_MAX_PAGES:
-            count = conn.execute(f"select count(*) from {regclass}").fetchone()  # type: ignore[arg-type]
+            count = conn.execute(f"select count(*) from {regclass}".encode()).fetchone()
             out[key] = int(count[0]) if count else None
         else:
             out[key] = None
@@ -203,7 +203,9 @@ def config_rows(
     if not exists or not exists[0]:
         return None
     query = sql.SQL("select {k}, {v} from {s}.{t}").format(
-        k=sql.Identifier(key_col), v=sql.Identifier(value_col),
-        s=sql.Identifier(schema), t=sql.Identifier(table),
+        k=sql.Identifier(key_col),
+        v=sql.Identifier(value_col),
+        s=sql.Identifier(schema),
+        t=sql.Identifier(table),
     )
     return {str(k): (None if v is None else str(v)) for k, v in conn.execute(query).fetchall()}

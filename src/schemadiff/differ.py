@@ -24,13 +24,12 @@ from schemadiff.hazards import Hazard, HazardKind
 with warnings.catch_warnings():
     # schemainspect imports pkg_resources, which warns about its own deprecation.
     warnings.simplefilter("ignore")
+    from migra.changes import Changes as MigraChanges
     from migra.changes import (
         get_enum_modifications,
         get_selectable_differences,
-        statements_for_changes,
         statements_from_differences,
     )
-    from migra.changes import Changes as MigraChanges
     from migra.util import differences
     from schemainspect import get_inspector
 
@@ -139,8 +138,17 @@ def fingerprint(snap: Snapshot, extra: Iterable[str] = ()) -> str:
     """A hash of everything the plan depends on in a database's schema."""
     i = snap.inspector
     parts: list[str] = []
-    for attr in ("schemas", "extensions", "enums", "sequences", "tables", "functions",
-                 "indexes", "constraints", "triggers"):
+    for attr in (
+        "schemas",
+        "extensions",
+        "enums",
+        "sequences",
+        "tables",
+        "functions",
+        "indexes",
+        "constraints",
+        "triggers",
+    ):
         for key, obj in sorted(getattr(i, attr).items()):
             parts.append(f"{attr}|{key}|{_definition(obj)}")
     parts += [f"comment|{k}|{v}" for k, v in sorted(snap.comments.items())]
@@ -168,8 +176,13 @@ def diff(live: Snapshot, target: Snapshot) -> Diff:
     ch = MigraChanges(a, b)
     out: list[Change] = []
 
-    def add(stmts: Iterable[str], action: str, kind: str, names: Mapping[str, str] | None = None,
-            hazards: tuple[Hazard, ...] = ()) -> None:
+    def add(
+        stmts: Iterable[str],
+        action: str,
+        kind: str,
+        names: Mapping[str, str] | None = None,
+        hazards: tuple[Hazard, ...] = (),
+    ) -> None:
         for sql in stmts:
             name = (names or {}).get(sql, "")
             out.append(Change(action, kind, name, _sql(sql), True, hazards))
@@ -232,16 +245,23 @@ def _sql(statement: str) -> str:
 
 
 def _pk(i: Any) -> OrderedDict[str, Any]:
-    return OrderedDict((k, v) for k, v in i.constraints.items() if v.constraint_type == "PRIMARY KEY")
+    return OrderedDict(
+        (k, v) for k, v in i.constraints.items() if v.constraint_type == "PRIMARY KEY"
+    )
 
 
 def _non_pk(i: Any) -> OrderedDict[str, Any]:
-    return OrderedDict((k, v) for k, v in i.constraints.items() if v.constraint_type != "PRIMARY KEY")
+    return OrderedDict(
+        (k, v) for k, v in i.constraints.items() if v.constraint_type != "PRIMARY KEY"
+    )
 
 
 def _simple(
-    kind: str, old: Mapping[str, Any], new: Mapping[str, Any],
-    drops: bool = False, creations: bool = False,
+    kind: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    drops: bool = False,
+    creations: bool = False,
 ) -> list[Change]:
     """Objects replaced whole: dropped when gone or changed, created when new or changed."""
     added, removed, modified, _ = differences(old, new)
@@ -265,7 +285,8 @@ def _early_function_keys(a: Any, b: Any) -> set[str]:
     added, _, modified, _ = differences(sel_a, sel_b)
     pending = {k for k, v in list(added.items()) + list(modified.items()) if v.relationtype != "f"}
     return {
-        k for k, v in list(added.items()) + list(modified.items())
+        k
+        for k, v in list(added.items()) + list(modified.items())
         if v.relationtype == "f" and not (set(getattr(v, "dependent_on", [])) & pending)
     }
 
@@ -294,8 +315,14 @@ def _selectables(
     added = OrderedDict((k, v) for k, v in added.items() if k not in skip)
     modified = OrderedDict((k, v) for k, v in modified.items() if k not in skip)
     stmts = statements_from_differences(
-        added, removed, modified, replaceable=replaceable, drops_only=drops,
-        creations_only=creations, dependency_ordering=True, old=sel_a,
+        added,
+        removed,
+        modified,
+        replaceable=replaceable,
+        drops_only=drops,
+        creations_only=creations,
+        dependency_ordering=True,
+        old=sel_a,
     )
     names = {}
     for key, obj in list(added.items()) + list(modified.items()):
@@ -322,7 +349,10 @@ def _tables(live: Snapshot, target: Snapshot) -> list[Change]:
         rows = live.rows.get(key)
         out.append(
             Change(
-                "drop", "table", key, _sql(t.drop_statement),
+                "drop",
+                "table",
+                key,
+                _sql(t.drop_statement),
                 hazards=(Hazard(HazardKind.DATA_LOSS, f"drops table {key} and its rows", rows),),
             )
         )
@@ -346,8 +376,11 @@ def _tables(live: Snapshot, target: Snapshot) -> list[Change]:
     _, _, seq_modified, _ = differences(a.sequences, b.sequences)
     for key, seq in b.sequences.items():
         owner = seq.quoted_table_and_column_name
-        if owner and (key not in a.sequences or key in seq_modified
-                      and a.sequences[key].quoted_table_and_column_name != owner):
+        if owner and (
+            key not in a.sequences
+            or (key in seq_modified
+            and a.sequences[key].quoted_table_and_column_name != owner)
+        ):
             out.append(Change("alter", "sequence", key, _sql(seq.alter_ownership_statement)))
     return out
 
@@ -365,17 +398,19 @@ def _table_alters(key: str, before: Any, after: Any, rows: int | None) -> list[C
             # A column cannot be altered into or out of generated: drop and add it again.
             del c_modified[name]
             c_removed[name], c_added[name] = old, c
-    for name, c in c_removed.items():
+    for c in c_removed.values():
         out.append(
             Change(
-                "drop", "column", f"{key}.{c.quoted_name}",
+                "drop",
+                "column",
+                f"{key}.{c.quoted_name}",
                 _sql(after.alter_table_statement(c.drop_column_clause)),
                 hazards=(
                     Hazard(HazardKind.DATA_LOSS, f"drops column {key}.{c.quoted_name}", rows),
                 ),
             )
         )
-    for name, c in c_added.items():
+    for c in c_added.values():
         hazards: tuple[Hazard, ...] = ()
         if c.not_null and not c.default and not c.is_identity and rows:
             hazards = (
@@ -386,8 +421,13 @@ def _table_alters(key: str, before: Any, after: Any, rows: int | None) -> list[C
                 ),
             )
         out.append(
-            Change("create", "column", f"{key}.{c.quoted_name}",
-                   _sql(after.alter_table_statement(c.add_column_clause)), hazards=hazards)
+            Change(
+                "create",
+                "column",
+                f"{key}.{c.quoted_name}",
+                _sql(after.alter_table_statement(c.add_column_clause)),
+                hazards=hazards,
+            )
         )
     for name, c in c_modified.items():
         out += _column_alters(key, c, before.columns[name], rows)
@@ -407,7 +447,8 @@ def _column_alters(table: str, c: Any, old: Any, rows: int | None) -> list[Chang
     if not_null_added:
         hz = (
             (Hazard(HazardKind.NOT_NULL_ON_EXISTING_ROWS, f"sets {name} NOT NULL", rows),)
-            if rows != 0 else ()
+            if rows != 0
+            else ()
         )
         clauses.append((c.alter_not_null_clause, hz))
     if c.is_identity != old.is_identity or c.is_identity_always != old.is_identity_always:
@@ -415,9 +456,7 @@ def _column_alters(table: str, c: Any, old: Any, rows: int | None) -> list[Chang
     if not_null_dropped:
         clauses.append((c.alter_not_null_clause, ()))
     if c.dbtypestr != old.dbtypestr or c.collation != old.collation:
-        clause = (
-            c.alter_enum_type_clause if c.is_enum and old.is_enum else c.alter_data_type_clause
-        )
+        clause = c.alter_enum_type_clause if c.is_enum and old.is_enum else c.alter_data_type_clause
         hz = ()
         if not _is_widening(old.dbtypestr, c.dbtypestr):
             hz = (
@@ -445,7 +484,7 @@ def _is_widening(old: str, new: str) -> bool:
         if not om:
             return False
         if ob == "numeric":
-            (op, os_), (np_, ns) = (om + [0])[:2], (nm + [0])[:2]
+            (op, os_), (np_, ns) = ([*om, 0])[:2], ([*nm, 0])[:2]
             return ns >= os_ and np_ - ns >= op - os_
         return nm[0] >= om[0]
     return nb in _WIDENING.get(ob, set())
@@ -458,7 +497,7 @@ def _split_type(t: str) -> tuple[str, list[int]]:
 
 
 def _enum_drops(a: Any, b: Any) -> list[Change]:
-    added, removed, _, _ = differences(a.enums, b.enums)
+    _added, removed, _, _ = differences(a.enums, b.enums)
     return [Change("drop", "enum", k, _sql(a.enums[k].drop_statement)) for k in removed]
 
 
@@ -480,7 +519,8 @@ def _index_creations(live: Snapshot, target: Snapshot) -> list[Change]:
             rows = live.rows.get(table)
             hz = (
                 (Hazard(HazardKind.INDEX_BUILD, f"builds {key} on {table}", rows),)
-                if rows != 0 else ()
+                if rows != 0
+                else ()
             )
             out.append(Change("create", "index", key, sql, transactional=False, hazards=hz))
         else:
@@ -490,9 +530,11 @@ def _index_creations(live: Snapshot, target: Snapshot) -> list[Change]:
 
 def _concurrently(definition: str) -> str:
     # pg_get_indexdef always starts "CREATE [UNIQUE] INDEX name ON ...".
-    head = "CREATE UNIQUE INDEX " if definition.startswith("CREATE UNIQUE INDEX ") else "CREATE INDEX "
+    head = (
+        "CREATE UNIQUE INDEX " if definition.startswith("CREATE UNIQUE INDEX ") else "CREATE INDEX "
+    )
     assert definition.startswith(head), definition
-    return head + "CONCURRENTLY " + definition[len(head):]
+    return head + "CONCURRENTLY " + definition[len(head) :]
 
 
 def _comments(live: Mapping[str, str | None], target: Mapping[str, str | None]) -> list[Change]:

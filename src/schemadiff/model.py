@@ -112,14 +112,22 @@ def render_statements(spec: s.Spec) -> list[Statement]:
     for e in spec.enums:
         labels = ", ".join(string_literal(v) for v in e.values)
         out.append(
-            Statement("enum", e.name, f"CREATE TYPE {qualified(spec.schema, e.name)} AS ENUM ({labels})")
+            Statement(
+                "enum", e.name, f"CREATE TYPE {qualified(spec.schema, e.name)} AS ENUM ({labels})"
+            )
         )
     for f in spec.functions:
         out.append(Statement("function", f.name, function_sql(spec.schema, f)))
     md = build_metadata(spec)
     tables = [md.tables[f"{spec.schema}.{t.name}"] for t in spec.tables]
     for table in tables:
-        out.append(Statement("table", table.name, _compile(CreateTable(table, include_foreign_key_constraints=[]))))
+        out.append(
+            Statement(
+                "table",
+                table.name,
+                _compile(CreateTable(table, include_foreign_key_constraints=[])),
+            )
+        )
     for table in tables:
         for ix in sorted(table.indexes, key=lambda i: _order_of(spec, table.name, i.name)):
             out.append(Statement("index", str(ix.name), _compile(CreateIndex(ix))))
@@ -135,20 +143,26 @@ def render_statements(spec: s.Spec) -> list[Statement]:
         for col in table.columns:
             if col.comment is not None:
                 out.append(
-                    Statement("comment", f"{table.name}.{col.name}", _compile(SetColumnComment(col)))
+                    Statement(
+                        "comment", f"{table.name}.{col.name}", _compile(SetColumnComment(col))
+                    )
                 )
     for f in spec.functions:
         if f.comment is not None:
             sig = f"{qualified(spec.schema, f.name)}({', '.join(f.args)})"
             out.append(
-                Statement("comment", f.name, f"COMMENT ON FUNCTION {sig} IS {string_literal(f.comment)}")
+                Statement(
+                    "comment", f.name, f"COMMENT ON FUNCTION {sig} IS {string_literal(f.comment)}"
+                )
             )
     for e in spec.enums:
         if e.comment is not None:
             out.append(
                 Statement(
-                    "comment", e.name,
-                    f"COMMENT ON TYPE {qualified(spec.schema, e.name)} IS {string_literal(e.comment)}",
+                    "comment",
+                    e.name,
+                    f"COMMENT ON TYPE {qualified(spec.schema, e.name)} "
+                    f"IS {string_literal(e.comment)}",
                 )
             )
     if spec.config:
@@ -210,7 +224,8 @@ def config_insert_statements(spec: s.Spec) -> list[Statement]:
             value = key.default if key.default is not None else ""
         out.append(
             Statement(
-                "config", key.name,
+                "config",
+                key.name,
                 f"INSERT INTO {qualified(spec.schema, cfg.table)} "
                 f"({quote(cfg.key_column)}, {quote(cfg.value_column)}) VALUES "
                 f"({string_literal(key.name)}, "

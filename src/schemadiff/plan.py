@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from schemadiff import config, db, differ
 from schemadiff import spec as s
 from schemadiff.differ import Change
-from schemadiff.errors import SchemadiffError
+from schemadiff.errors import DatabaseError, SchemadiffError
 from schemadiff.hazards import Hazard, HazardKind
 from schemadiff.shadow import shadow_database
 
@@ -71,7 +71,11 @@ class Plan:
                 raise ValueError(f"format_version {data.get('format_version')!r}")
             changes = [
                 Change(
-                    st["action"], st["kind"], st["name"], st["sql"], bool(st["transactional"]),
+                    st["action"],
+                    st["kind"],
+                    st["name"],
+                    st["sql"],
+                    bool(st["transactional"]),
                     tuple(
                         Hazard(HazardKind(h["kind"]), h["message"], h["rows"])
                         for h in st["hazards"]
@@ -80,8 +84,12 @@ class Plan:
                 for st in data["statements"]
             ]
             return cls(
-                data["target"], int(data["server_major"]), data["spec_hash"],
-                data["live_fingerprint"], changes, list(data.get("unmanaged", [])),
+                data["target"],
+                int(data["server_major"]),
+                data["spec_hash"],
+                data["live_fingerprint"],
+                changes,
+                list(data.get("unmanaged", [])),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise SchemadiffError(
@@ -114,14 +122,17 @@ def _read(url: str, spec: s.Spec) -> _Live:
         cfg = spec.config
         config_rows = (
             db.config_rows(conn, spec.schema, cfg.table, cfg.key_column, cfg.value_column)
-            if cfg else None
+            if cfg
+            else None
         )
     engine = db.sqlalchemy_engine(url)
     try:
         with engine.connect() as sa_conn:
             snap = differ.snapshot(sa_conn, spec.schema, comments, rows, others)
     except Exception as e:  # SQLAlchemy wraps driver errors in its own types
-        raise db.DatabaseError(f"cannot inspect {db.redact_url(url)}: {db.scrub(str(e), url)}")
+        raise DatabaseError(
+            f"cannot inspect {db.redact_url(url)}: {db.scrub(str(e), url)}"
+        ) from None
     finally:
         engine.dispose()
     return _Live(major, snap, config_rows)
@@ -165,8 +176,12 @@ class Planner:
         if not any(c.kind != "setting" for c in ordered):
             ordered = []
         return Plan(
-            db.redact_url(self.url) or "(libpq PG* settings)", live.major, spec_hash(self.spec),
-            fingerprint, ordered, result.unmanaged,
+            db.redact_url(self.url) or "(libpq PG* settings)",
+            live.major,
+            spec_hash(self.spec),
+            fingerprint,
+            ordered,
+            result.unmanaged,
         )
 
 

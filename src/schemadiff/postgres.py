@@ -137,10 +137,7 @@ def _run_user() -> pwd.struct_passwd | None:
 
 
 def _reachable_by_others(path: Path) -> bool:
-    for parent in [path, *path.parents]:
-        if not parent.stat().st_mode & 0o001:
-            return False
-    return True
+    return all(parent.stat().st_mode & 1 for parent in [path, *path.parents])
 
 
 def _shared_dir(name: str) -> Path:
@@ -173,10 +170,8 @@ def _usable_bindir(install: Install, user: pwd.struct_passwd | None) -> Path:
             )
         for dirpath, _, _ in os.walk(tmp):
             Path(dirpath).chmod(0o755)
-        try:
+        with contextlib.suppress(OSError):  # another process won the race: same copy
             (tmp / "pg").rename(target)
-        except OSError:
-            pass  # another process won the race; its copy is identical
         shutil.rmtree(tmp, ignore_errors=True)
     return bindir
 
@@ -232,17 +227,25 @@ def _template(install: Install, bindir: Path, user: pwd.struct_passwd | None) ->
     data = work / "data"
     _chown_tree(work, user)
     cmd = [
-        str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-        "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+        "--no-instructions",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd="/", **_as_user(user))  # type: ignore[call-overload]
     if proc.returncode != 0:
         shutil.rmtree(work, ignore_errors=True)
         raise LocalPostgresError(f"initdb failed ({bindir}):\n{proc.stderr.strip()}")
-    try:
+    with contextlib.suppress(OSError):  # made concurrently by another process
         data.rename(target)
-    except OSError:
-        pass  # made concurrently by another process
     shutil.rmtree(work, ignore_errors=True)
     return target
 
@@ -364,9 +367,19 @@ def _start(
     log = open(datadir.parent / f"{datadir.name}.log", "ab")  # noqa: SIM115 - the server owns it
     _chown_tree(Path(log.name), user)
     cmd = [
-        str(bindir / "postgres"), "-D", str(datadir), "-k", str(sockdir), "-p", str(SOCKET_PORT),
-        "-c", "listen_addresses=", "-c", "unix_socket_permissions=0777",
-        "-c", "max_connections=100",
+        str(bindir / "postgres"),
+        "-D",
+        str(datadir),
+        "-k",
+        str(sockdir),
+        "-p",
+        str(SOCKET_PORT),
+        "-c",
+        "listen_addresses=",
+        "-c",
+        "unix_socket_permissions=0777",
+        "-c",
+        "max_connections=100",
     ]
     if ephemeral:
         cmd += ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off"]
@@ -375,9 +388,23 @@ def _start(
         log.close()
         options = " ".join(f"'{a}'" if a.endswith("=") else a for a in cmd[3:])
         proc = subprocess.run(  # type: ignore[call-overload]
-            [str(bindir / "pg_ctl"), "start", "-w", "-t", str(int(START_TIMEOUT_S)),
-             "-D", str(datadir), "-l", log.name, "-o", options],
-            capture_output=True, text=True, cwd="/", **_as_user(user),
+            [
+                str(bindir / "pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                str(int(START_TIMEOUT_S)),
+                "-D",
+                str(datadir),
+                "-l",
+                log.name,
+                "-o",
+                options,
+            ],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            **_as_user(user),
         )
         if proc.returncode != 0:
             tail = Path(log.name).read_text(errors="replace")[-2000:]
@@ -386,8 +413,13 @@ def _start(
             )
         return Cluster(install, datadir, sockdir, None, ephemeral)
     process = subprocess.Popen(  # type: ignore[call-overload]
-        cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd="/",
-        start_new_session=True, **_as_user(user),
+        cmd,
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+        cwd="/",
+        start_new_session=True,
+        **_as_user(user),
     )
     log.close()
     deadline = time.monotonic() + START_TIMEOUT_S

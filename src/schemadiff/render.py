@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING
 
 from schemadiff import spec as s
@@ -25,8 +24,11 @@ def mermaid(spec: s.Spec) -> str:
         uk = {c for u in t.uniques for c in u.columns if len(u.columns) == 1}
         lines.append(f"    {_ident(t.name)} {{")
         for c in t.columns:
-            keys = [k for k, on in (("PK", c.name in pk), ("FK", c.name in fk_cols),
-                                    ("UK", c.name in uk)) if on]
+            keys = [
+                k
+                for k, on in (("PK", c.name in pk), ("FK", c.name in fk_cols), ("UK", c.name in uk))
+                if on
+            ]
             key = f" {','.join(keys)}" if keys else ""
             comment = f' "{_text(c.comment)}"' if c.comment else ""
             lines.append(f"        {_ident(_type(c.type))} {_ident(c.name)}{key}{comment}")
@@ -36,9 +38,7 @@ def mermaid(spec: s.Spec) -> str:
             # Child rows point at one parent row; a parent has zero or more children.
             optional = any((col := t.column(c)) is not None and col.nullable for c in fk.columns)
             left = "|o" if optional else "||"
-            lines.append(
-                f"    {_ident(fk.ref_table)} {left}--o{{ {_ident(t.name)} : \"{fk.name}\""
-            )
+            lines.append(f'    {_ident(fk.ref_table)} {left}--o{{ {_ident(t.name)} : "{fk.name}"')
     return "\n".join(lines) + "\n"
 
 
@@ -107,12 +107,15 @@ def plan_text(plan: Plan) -> str:
     kinds = sorted(plan.hazard_kinds)
     if kinds:
         lines.append(
-            f"Hazards: {', '.join(kinds)}. apply refuses unless --allow-hazards "
-            f"{','.join(kinds)}."
+            f"Hazards: {', '.join(kinds)}. apply refuses unless --allow-hazards {','.join(kinds)}."
         )
         lines.append("")
     lines.append(plan_sql(plan))
     return "\n".join(lines)
+
+
+def plan_json(plan: Plan) -> str:
+    return plan.to_json()
 
 
 def plan_sql(plan: Plan) -> str:

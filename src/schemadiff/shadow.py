@@ -11,7 +11,7 @@ import psycopg
 
 from schemadiff import db, postgres
 from schemadiff import spec as s
-from schemadiff.errors import SpecError
+from schemadiff.errors import Location, Problem, SpecError
 from schemadiff.model import quote, render_statements
 from schemadiff.progress import progress
 
@@ -83,19 +83,18 @@ def canonicalize_checks(url: str, schema: str) -> dict[str, set[str]]:
     return {key: {definition} for _, _, definition, key in before if after[key] != definition}
 
 
-def _problem(spec: s.Spec, kind: str, name: str, error: str) -> s.Problem:
+def _problem(spec: s.Spec, kind: str, name: str, error: str) -> Problem:
     """Postgres rejected a statement: point at the spec node it came from."""
-    loc = s.Location(spec.path, 1, 1)
+    loc = Location(spec.path, 1, 1)
     table_name = name.split(".", 1)[0]
     for t in spec.tables:
-        if t.name == table_name or any(
-            x.name == name for x in [*t.indexes, *t.foreign_keys, *t.triggers]
-        ):
+        parts: list[s.Index | s.ForeignKey | s.Trigger] = [*t.indexes, *t.foreign_keys, *t.triggers]
+        if t.name == table_name:
             loc = t.loc
-            for x in [*t.indexes, *t.foreign_keys, *t.triggers]:
-                if x.name == name:
-                    loc = x.loc
+        for x in parts:
+            if x.name == name:
+                loc = x.loc
     for f in spec.functions:
         if f.name == name:
             loc = f.loc
-    return s.Problem(loc, f"Postgres rejects {kind} '{name}': {error}")
+    return Problem(loc, f"Postgres rejects {kind} '{name}': {error}")

@@ -272,7 +272,7 @@ class NodeReader:
         allowed: Iterable[str] | None = None,
         required: Iterable[str] = (),
     ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
-        """A mapping as {key: (key_node, value_node)}; unknown, duplicate and missing keys reported."""
+        """A mapping as {key: (key_node, value_node)}; reports unknown, duplicate, missing keys."""
         if not isinstance(node, yaml.MappingNode):
             self.error(node, f"{what} must be a mapping (key: value), not {_kind(node)}")
             return None
@@ -422,7 +422,9 @@ class _Reader(NodeReader):
         args = self.string_list(m["args"][1], f"{what} args") if "args" in m else []
         returns = self.string(m["returns"][1], f"{what} returns") if "returns" in m else None
         language = (
-            self.choice(m["language"][1], f"{what} language", LANGUAGES) if "language" in m else None
+            self.choice(m["language"][1], f"{what} language", LANGUAGES)
+            if "language" in m
+            else None
         )
         volatility = "volatile"
         if "volatility" in m:
@@ -440,7 +442,14 @@ class _Reader(NodeReader):
         if returns is None or language is None or body is None:
             return None
         return Function(
-            name, args or [], returns, language, volatility, security, body, comment,
+            name,
+            args or [],
+            returns,
+            language,
+            volatility,
+            security,
+            body,
+            comment,
             self.loc(key_node),
         )
 
@@ -450,8 +459,14 @@ class _Reader(NodeReader):
             node,
             what,
             (
-                "comment", "columns", "primary_key", "unique", "foreign_keys", "checks",
-                "indexes", "triggers",
+                "comment",
+                "columns",
+                "primary_key",
+                "unique",
+                "foreign_keys",
+                "checks",
+                "indexes",
+                "triggers",
             ),
             ("columns",),
         )
@@ -544,9 +559,7 @@ class _Reader(NodeReader):
                 self.identifier(m["check"][0], cname, "derived check constraint name")
                 table.checks.append(Check(cname, expr, self.loc(m["check"][0])))
         if type_ is not None:
-            table.columns.append(
-                Column(name, type_.strip(), nullable, default, comment, loc)
-            )
+            table.columns.append(Column(name, type_.strip(), nullable, default, comment, loc))
 
     def _default(self, node: yaml.Node, what: str) -> Default | None:
         if isinstance(node, yaml.MappingNode):
@@ -563,14 +576,17 @@ class _Reader(NodeReader):
             self.error(node, f"{what} default: null is not a default; leave the key out")
             return None
         if not isinstance(value, str | int | float | bool):
-            self.error(
-                node, f"{what} default must be a string, number or boolean, or {{sql: ...}}"
-            )
+            self.error(node, f"{what} default must be a string, number or boolean, or {{sql: ...}}")
             return None
         return Default(literal=value)
 
-    def _name_or(self, m: dict[str, tuple[yaml.Node, yaml.Node]], derived: str | None,
-                 what: str, node: yaml.Node) -> str | None:
+    def _name_or(
+        self,
+        m: dict[str, tuple[yaml.Node, yaml.Node]],
+        derived: str | None,
+        what: str,
+        node: yaml.Node,
+    ) -> str | None:
         if "name" in m:
             name = self.string(m["name"][1], f"{what} name")
             if name:
@@ -582,9 +598,7 @@ class _Reader(NodeReader):
         self.identifier(node, derived, f"derived {what} name (give an explicit 'name')")
         return derived
 
-    def _columns_of(
-        self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str
-    ) -> list[str] | None:
+    def _columns_of(self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str) -> list[str] | None:
         if "columns" not in m:
             return None
         cols = self.string_list(m["columns"][1], f"{what} columns")
@@ -606,11 +620,11 @@ class _Reader(NodeReader):
         m = self.mapping(node, what, ("name", "columns"), ("columns",))
         if m is None:
             return None
-        cols = self._columns_of(m, what)
-        name = self._name_or(m, f"{table.name}_pkey", "primary key", node)
-        if not cols or not name:
+        pk_cols = self._columns_of(m, what)
+        pk_name = self._name_or(m, f"{table.name}_pkey", "primary key", node)
+        if not pk_cols or not pk_name:
             return None
-        return PrimaryKey(name, cols, self.loc(node))
+        return PrimaryKey(pk_name, pk_cols, self.loc(node))
 
     def _unique(self, table: Table, node: yaml.Node) -> UniqueConstraint | None:
         what = f"table '{table.name}' unique constraint"
@@ -626,7 +640,9 @@ class _Reader(NodeReader):
     def _foreign_key(self, table: Table, node: yaml.Node) -> ForeignKey | None:
         what = f"table '{table.name}' foreign key"
         m = self.mapping(
-            node, what, ("name", "columns", "references", "on_delete", "on_update"),
+            node,
+            what,
+            ("name", "columns", "references", "on_delete", "on_update"),
             ("columns", "references"),
         )
         if m is None:
@@ -694,9 +710,9 @@ class _Reader(NodeReader):
         if "method" in m:
             method = self.choice(m["method"][1], f"{what} method", INDEX_METHODS) or method
         where = self.string(m["where"][1], f"{what} where") if "where" in m else None
-        include = (self.string_list(m["include"][1], f"{what} include") or []) if (
-            "include" in m
-        ) else []
+        include = (
+            (self.string_list(m["include"][1], f"{what} include") or []) if ("include" in m) else []
+        )
         if not name or not elements:
             return None
         return Index(name, elements, unique, method, where, include, self.loc(node))
@@ -729,7 +745,9 @@ class _Reader(NodeReader):
     def _trigger(self, table: Table, node: yaml.Node) -> Trigger | None:
         what = f"table '{table.name}' trigger"
         m = self.mapping(
-            node, what, ("name", "function", "timing", "events", "for_each", "when"),
+            node,
+            what,
+            ("name", "function", "timing", "events", "for_each", "when"),
             ("name", "function", "timing", "events"),
         )
         if m is None:
@@ -737,7 +755,9 @@ class _Reader(NodeReader):
         name = self._name_or(m, None, "trigger", node)
         function = self.string(m["function"][1], f"{what} function") if "function" in m else None
         timing = (
-            self.choice(m["timing"][1], f"{what} timing", TRIGGER_TIMINGS) if "timing" in m else None
+            self.choice(m["timing"][1], f"{what} timing", TRIGGER_TIMINGS)
+            if "timing" in m
+            else None
         )
         events: list[str] = []
         if "events" in m:
@@ -774,7 +794,9 @@ class _Reader(NodeReader):
         if m is None:
             return None
         table = self.string(m["table"][1], "config table") if "table" in m else None
-        key_col = self.string(m["key_column"][1], "config key_column") if "key_column" in m else "key"
+        key_col = (
+            self.string(m["key_column"][1], "config key_column") if "key_column" in m else "key"
+        )
         value_col = (
             self.string(m["value_column"][1], "config value_column")
             if "value_column" in m
@@ -820,7 +842,12 @@ class _Reader(NodeReader):
                 f"{what} is secret: never write its value in the spec; use value_from_env",
             )
         return ConfigKey(
-            name, text("default"), text("description"), secret, text("value"), env,
+            name,
+            text("default"),
+            text("description"),
+            secret,
+            text("value"),
+            env,
             self.loc(key_node),
         )
 
@@ -866,7 +893,12 @@ class _Checker:
                     claim(f"{t.name}_{c.name}_seq", c.loc, "sequence (of serial column)")
             constraint_names: dict[str, Location] = {}
 
-            def constraint(name: str, loc: Location, table: Table = t) -> None:
+            def constraint(
+                name: str,
+                loc: Location,
+                table: Table = t,
+                constraint_names: dict[str, Location] = constraint_names,
+            ) -> None:
                 if name in constraint_names:
                     self.r.error(
                         loc,
@@ -939,7 +971,8 @@ class _Checker:
         if target is None:
             hint = _did_you_mean(fk.ref_table, [x.name for x in self.spec.tables])
             self.r.error(
-                fk.loc, f"foreign key '{fk.name}' references table '{fk.ref_table}', "
+                fk.loc,
+                f"foreign key '{fk.name}' references table '{fk.ref_table}', "
                 f"which is not declared{hint}",
             )
             return

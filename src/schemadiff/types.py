@@ -11,14 +11,57 @@ NUMERIC = {"real", "float4", "float8", "double precision", "float", "numeric", "
 TEXT = {"text", "varchar", "character varying", "char", "character", "bpchar", "name", "citext"}
 BOOLEAN = {"boolean", "bool"}
 OTHER = {
-    "bytea", "date", "time", "time without time zone", "time with time zone", "timetz",
-    "timestamp", "timestamp without time zone", "timestamp with time zone", "timestamptz",
-    "interval", "uuid", "json", "jsonb", "xml", "inet", "cidr", "macaddr", "macaddr8",
-    "tsvector", "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "bit",
-    "bit varying", "varbit", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
-    "daterange", "int4multirange", "int8multirange", "nummultirange", "tsmultirange",
-    "tstzmultirange", "datemultirange", "oid", "regclass", "regproc", "regtype", "pg_lsn",
-    "jsonpath", "txid_snapshot", "pg_snapshot",
+    "bytea",
+    "date",
+    "time",
+    "time without time zone",
+    "time with time zone",
+    "timetz",
+    "timestamp",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "timestamptz",
+    "interval",
+    "uuid",
+    "json",
+    "jsonb",
+    "xml",
+    "inet",
+    "cidr",
+    "macaddr",
+    "macaddr8",
+    "tsvector",
+    "tsquery",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "bit",
+    "bit varying",
+    "varbit",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "int4multirange",
+    "int8multirange",
+    "nummultirange",
+    "tsmultirange",
+    "tstzmultirange",
+    "datemultirange",
+    "oid",
+    "regclass",
+    "regproc",
+    "regtype",
+    "pg_lsn",
+    "jsonpath",
+    "txid_snapshot",
+    "pg_snapshot",
 }
 # Types that exist only once their extension is created.
 EXTENSION_TYPES = {"citext": "citext", "hstore": "hstore", "ltree": "ltree", "vector": "vector"}
@@ -29,7 +72,10 @@ _ARRAY = re.compile(r"(\[\d*\])+$")
 
 
 def base_name(type_: str) -> str:
-    """'numeric(18,8)[]' -> 'numeric'; 'TIMESTAMP(3) WITH TIME ZONE' -> 'timestamp with time zone'."""
+    """'numeric(18,8)[]' -> 'numeric'; 'TIMESTAMP(3) WITH TIME ZONE' -> 'timestamp with time zone'.
+
+    Modifiers and array brackets are dropped, spaces and case normalized.
+    """
     t = _ARRAY.sub("", type_.strip().lower())
     t = _MODIFIER.sub(" ", t)
     return " ".join(t.split())
@@ -64,10 +110,22 @@ def check_type(type_: str, enums: set[str], extensions: list[str]) -> str | None
         return f"'{type_}': serial types cannot be arrays"
     stripped = _ARRAY.sub("", type_.strip().lower())
     if _MODIFIER.search(stripped) and base not in (
-        NUMERIC | TEXT | {"bit", "bit varying", "varbit", "time", "timetz", "timestamp",
-                          "timestamptz", "time with time zone", "time without time zone",
-                          "timestamp with time zone", "timestamp without time zone",
-                          "interval"}
+        NUMERIC
+        | TEXT
+        | {
+            "bit",
+            "bit varying",
+            "varbit",
+            "time",
+            "timetz",
+            "timestamp",
+            "timestamptz",
+            "time with time zone",
+            "time without time zone",
+            "timestamp with time zone",
+            "timestamp without time zone",
+            "interval",
+        }
     ):
         return f"type '{type_}' takes no (size) modifier"
     return None
@@ -87,8 +145,10 @@ def check_literal(
             return None
         return f"'{value}' is not a label of enum {type_}: {', '.join(enums[type_])}"
     if base in BOOLEAN:
-        return None if isinstance(value, bool) else (
-            f"'{value}' is not a boolean; write true or false"
+        return (
+            None
+            if isinstance(value, bool)
+            else (f"'{value}' is not a boolean; write true or false")
         )
     if base in INTEGER | SERIAL:
         if isinstance(value, bool) or not isinstance(value, int):
