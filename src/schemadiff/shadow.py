@@ -15,7 +15,7 @@ from schemadiff.errors import Location, Problem, SpecError
 from schemadiff.model import quote, render_statements
 from schemadiff.progress import progress
 
-SHADOW_DB = "shadow"
+SHADOW_DB = "postgres"
 
 
 @dataclass
@@ -34,8 +34,7 @@ def shadow_database(spec: s.Spec, major: int) -> Iterator[Shadow]:
     started = time.monotonic()
     cluster = postgres.start_ephemeral(postgres.find_install(major))
     try:
-        with db.connection(cluster.url()) as conn:
-            conn.execute(f"CREATE DATABASE {SHADOW_DB} TEMPLATE template0 ENCODING 'UTF8'")
+        # The cluster is private and thrown away: its own database serves as the shadow.
         url = cluster.url(SHADOW_DB)
         build(spec, url)
         equivalent = canonicalize_checks(url, spec.schema)
@@ -48,6 +47,15 @@ def shadow_database(spec: s.Spec, major: int) -> Iterator[Shadow]:
 def build(spec: s.Spec, url: str) -> None:
     """Run the spec's DDL in one transaction; a failure names the statement and spec line."""
     statements = render_statements(spec)
+    script = ";\n".join(["SET LOCAL check_function_bodies = off", *(st.sql for st in statements)])
+    with db.connection(url) as conn:
+        try:
+            # One round trip for the whole script (simple query protocol: no parameters).
+            with conn.transaction():
+                conn.execute(script.encode())
+            return
+        except psycopg.Error:
+            pass  # run again statement by statement to find which one, and where it came from
     with db.connection(url) as conn, conn.transaction():
         conn.execute("SET LOCAL check_function_bodies = off")
         for st in statements:
