@@ -21,17 +21,14 @@ from typing import Any
 
 from schemadiff.hazards import Hazard, HazardKind
 
-with warnings.catch_warnings():
-    # schemainspect imports pkg_resources, which warns about its own deprecation.
-    warnings.simplefilter("ignore")
-    from migra.changes import Changes as MigraChanges
-    from migra.changes import (
-        get_enum_modifications,
-        get_selectable_differences,
-        statements_from_differences,
-    )
-    from migra.util import differences
-    from schemainspect import get_inspector
+from schemadiff._migra import Changes as MigraChanges
+from schemadiff._migra import (
+    differences,
+    get_enum_modifications,
+    get_inspector,
+    get_selectable_differences,
+    statements_from_differences,
+)
 
 # Column type changes Postgres makes without losing data (old base type -> safe new types).
 _WIDENING = {
@@ -193,7 +190,8 @@ def diff(live: Snapshot, target: Snapshot) -> Diff:
     add(ch.enums(creations_only=True, modifications=False), "create", "enum")
     add(ch.sequences(creations_only=True), "create", "sequence")
     out += _simple("trigger", a.triggers, b.triggers, drops=True)
-    out += _simple("constraint", _non_pk(a), _non_pk(b), drops=True)
+    rebuilt_fks = _fks_on_replaced_unique_indexes(a, b)
+    out += _simple("constraint", _non_pk(a), _non_pk(b), drops=True, also=rebuilt_fks)
     out += _selectables(a, b, drops=True)
     out += _simple("constraint", _pk(a), _pk(b), drops=True)
     out += _simple("index", a.indexes, b.indexes, drops=True)
@@ -204,7 +202,7 @@ def diff(live: Snapshot, target: Snapshot) -> Diff:
     add(ch.extensions(drops_only=True, modifications=False), "drop", "extension")
     out += _index_creations(live, target)
     out += _simple("constraint", _pk(a), _pk(b), creations=True)
-    out += _simple("constraint", _non_pk(a), _non_pk(b), creations=True)
+    out += _simple("constraint", _non_pk(a), _non_pk(b), creations=True, also=rebuilt_fks)
     out += _selectables(a, b, creations=True, skip=_early_function_keys(a, b))
     out += _simple("trigger", a.triggers, b.triggers, creations=True)
     add(ch.schemas(drops_only=True), "drop", "schema")
@@ -262,12 +260,24 @@ def _simple(
     new: Mapping[str, Any],
     drops: bool = False,
     creations: bool = False,
+    also: set[str] | None = None,
 ) -> list[Change]:
-    """Objects replaced whole: dropped when gone or changed, created when new or changed."""
+    """Objects replaced whole: dropped when gone or changed, created when new or changed.
+
+    `also` names unchanged objects to replace all the same (they depend on one that changes).
+    """
     added, removed, modified, _ = differences(old, new)
+    for key in sorted((also or set()) - set(modified)):
+        if key in old and key in new:
+            modified[key] = new[key]
     out: list[Change] = []
     if drops:
-        for key in list(removed) + list(modified):
+        # A foreign key holds on to the unique index it references: it goes first.
+        keys = sorted(
+            [*removed, *modified],
+            key=lambda k: getattr(old[k], "constraint_type", None) != "FOREIGN KEY",
+        )
+        for key in keys:
             out.append(Change("drop", kind, key, _sql(old[key].drop_statement)))
     if creations:
         for key in list(added) + list(modified):
@@ -276,6 +286,25 @@ def _simple(
             action = "alter" if key in modified else "create"
             out += [Change(action, kind, key, _sql(s)) for s in stmts]
     return out
+
+
+def _fks_on_replaced_unique_indexes(a: Any, b: Any) -> set[str]:
+    """Foreign keys into a table whose primary key or a unique index is dropped or replaced.
+
+    Postgres refuses to drop the unique index a foreign key depends on, so such a foreign key
+    is dropped before it and added again once the new key exists.
+    """
+    _, removed, modified, _ = differences(a.indexes, b.indexes)
+    tables = {
+        a.indexes[k].quoted_full_table_name
+        for k in [*removed, *modified]
+        if a.indexes[k].is_unique
+    }
+    return {
+        k
+        for k, c in a.constraints.items()
+        if c.constraint_type == "FOREIGN KEY" and c.quoted_full_foreign_table_name in tables
+    }
 
 
 def _early_function_keys(a: Any, b: Any) -> set[str]:
@@ -289,6 +318,13 @@ def _early_function_keys(a: Any, b: Any) -> set[str]:
         for k, v in list(added.items()) + list(modified.items())
         if v.relationtype == "f" and not (set(getattr(v, "dependent_on", [])) & pending)
     }
+
+
+def _replaceable(old: Any, new: Any) -> bool:
+    """True when CREATE OR REPLACE turns `old` into `new` (migra misses a new return type)."""
+    return bool(new.can_replace(old)) and getattr(new, "result_string", None) == getattr(
+        old, "result_string", None
+    )
 
 
 def _early_functions(a: Any, b: Any) -> list[Change]:
@@ -312,6 +348,7 @@ def _selectables(
         sel_a, sel_b, a.enums, b.enums, True
     )
     skip = skip or set()
+    replaceable = {k for k in replaceable if _replaceable(sel_a[k], sel_b[k])}
     added = OrderedDict((k, v) for k, v in added.items() if k not in skip)
     modified = OrderedDict((k, v) for k, v in modified.items() if k not in skip)
     stmts = statements_from_differences(

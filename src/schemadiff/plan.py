@@ -146,9 +146,11 @@ def live_fingerprint(url: str, spec: s.Spec) -> str:
 class Planner:
     """Plans a spec against one target; the shadow database is built once and reused."""
 
-    def __init__(self, spec: s.Spec, url: str) -> None:
+    def __init__(self, spec: s.Spec, url: str, shadow_url: str | None = None) -> None:
+        """`shadow_url`: a database already holding the spec (benchmarks, `diff`)."""
         self.spec = spec
         self.url = url
+        self.shadow_url = shadow_url
         self._stack = ExitStack()
         self._shadow: differ.Snapshot | None = None
         self._equivalent: dict[str, set[str]] = {}
@@ -162,7 +164,9 @@ class Planner:
     def plan(self) -> Plan:
         live = _read(self.url, self.spec)
         fingerprint = live.fingerprint  # before equivalences touch the snapshot
-        if self._shadow is None:
+        if self._shadow is None and self.shadow_url is not None:
+            self._shadow = _read(self.shadow_url, self.spec).snapshot
+        elif self._shadow is None:
             shadow = self._stack.enter_context(shadow_database(self.spec, live.major))
             self._shadow = _read(shadow.url, self.spec).snapshot
             self._equivalent = shadow.equivalent_checks

@@ -207,6 +207,9 @@ def cache_dir() -> Path:
     explicit = os.environ.get("SCHEMADIFF_CACHE_DIR")
     if explicit:
         path = Path(explicit)
+        path.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # the server's account must reach the copies made in it
+            path.chmod(path.stat().st_mode | 0o755)
     elif os.geteuid() == 0:
         path = _shared_dir("cache")
     else:
