@@ -269,21 +269,35 @@ def apply(
             the_plan = pl.plan()
             _print_unmanaged(the_plan.unmanaged)
             click.echo(r.plan_text(the_plan), nl=False)
-        if the_plan.empty:
-            click.echo("Nothing to apply.", err=True)
-            sys.exit(EXIT_OK)
-        ap.check_hazards(the_plan, allowed)
-        if not plan_file and not auto_approve:
-            _confirm(target.label)
+        while True:
+            if the_plan.empty:
+                click.echo("Nothing to apply.", err=True)
+                sys.exit(EXIT_OK)
+            ap.check_hazards(the_plan, allowed)
+            if not plan_file and not auto_approve:
+                _confirm(target.label)
 
-        def not_stale() -> None:
-            if live_fingerprint(target.url, spec) != the_plan.live_fingerprint:
-                raise RefusedError(
-                    f"stale plan: the database changed since {plan_file or 'the plan'} was "
-                    "made; run `schemadiff plan -o` again"
-                )
+            def not_stale(made: Plan = the_plan) -> None:
+                if live_fingerprint(target.url, spec) == made.live_fingerprint:
+                    return
+                if plan_file:
+                    raise RefusedError(
+                        f"stale plan: the database changed since {plan_file} was made; "
+                        "run `schemadiff plan -o` again"
+                    )
+                raise _ChangedMeanwhile
 
-        ap.apply_plan(the_plan, target.url, options, before=not_stale if plan_file else None)
+            try:
+                # Checked under the advisory lock: another apply may have run meanwhile.
+                ap.apply_plan(the_plan, target.url, options, before=not_stale)
+            except _ChangedMeanwhile:
+                click.echo("The database changed while this apply waited (another apply?); "
+                           "planning again.", err=True)
+                the_plan = pl.plan()
+                _print_unmanaged(the_plan.unmanaged)
+                click.echo(r.plan_text(the_plan), nl=False)
+                continue
+            break
         click.echo(f"Applied: {r.plan_counts(the_plan)}.", err=True)
         after = pl.plan()
     if not after.empty:
@@ -292,6 +306,10 @@ def apply(
             + "\n".join(r.plan_summary(after))
         )
     click.echo("The database matches the spec.", err=True)
+
+
+class _ChangedMeanwhile(Exception):
+    """The live schema changed between planning and taking the apply lock."""
 
 
 def _confirm(label: str) -> None:

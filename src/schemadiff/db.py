@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,39 +10,48 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from schemadiff.errors import DatabaseError
 
 REDACTED = "***"
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)", re.I)
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&#\s]*)", re.I)
+_KV_PASSWORD = re.compile(
+    r"(?<![?&])(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I
+)
 
 
 def redact(text: str) -> str:
     """Replace every password in URLs and key=value conninfo strings within `text` by ***."""
     text = _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
+    text = _QUERY_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
     return _KV_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
 
 
 def redact_url(url: str) -> str:
-    """A URL safe to print: the password (if any) replaced by ***; query kept."""
+    """A URL safe to print: the password (if any, also ?password=) replaced by ***; query kept."""
     if "://" not in url:
         return redact(url)
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{userinfo}:{REDACTED}@{netloc[1]}"))
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)
+        userinfo = netloc[0].split(":", 1)[0]
+        url = urlunsplit(parts._replace(netloc=f"{userinfo}:{REDACTED}@{netloc[1]}"))
+    return _QUERY_PASSWORD.sub(lambda m: m.group("head") + REDACTED, url)
 
 
 def scrub(message: str, url: str) -> str:
     """An error message safe to print: any password of `url` removed, even out of context."""
     message = redact(message)
+    passwords: set[object] = set()
     if "://" in url:
-        password = urlsplit(url).password
-        if password:
-            message = message.replace(password, REDACTED)
+        passwords.add(urlsplit(url).password)  # as written (maybe percent-encoded)
+    # As libpq reads it: decoded, from a URL (userinfo or ?password=) or key=value conninfo.
+    with contextlib.suppress(psycopg.Error, ValueError, TypeError):
+        passwords.add(conninfo_to_dict(url).get("password"))
+    for password in sorted((str(p) for p in passwords if p), key=len, reverse=True):
+        message = message.replace(password, REDACTED)
     return message
 
 
