@@ -19,8 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemadiff.hazards import Hazard, HazardKind
-
 from schemadiff._migra import Changes as MigraChanges
 from schemadiff._migra import (
     differences,
@@ -29,6 +27,7 @@ from schemadiff._migra import (
     get_selectable_differences,
     statements_from_differences,
 )
+from schemadiff.hazards import Hazard, HazardKind
 
 # Column type changes Postgres makes without losing data (old base type -> safe new types).
 _WIDENING = {
@@ -83,6 +82,8 @@ def snapshot(
         inspector = get_inspector(sa_conn, schema=schema)
     unmanaged = [f"schema {s} (only schema '{schema}' is managed)" for s in other_schemas]
     unmanaged += _remove_unmanaged(inspector)
+    # Detach from the connection: a snapshot is plain data (and can be cached on disk).
+    inspector.c = inspector.engine = inspector.dialect = None
     return Snapshot(inspector, comments, rows, unmanaged)
 
 
@@ -295,11 +296,8 @@ def _fks_on_replaced_unique_indexes(a: Any, b: Any) -> set[str]:
     is dropped before it and added again once the new key exists.
     """
     _, removed, modified, _ = differences(a.indexes, b.indexes)
-    tables = {
-        a.indexes[k].quoted_full_table_name
-        for k in [*removed, *modified]
-        if a.indexes[k].is_unique
-    }
+    replaced = [a.indexes[k] for k in [*removed, *modified]]
+    tables = {ix.quoted_full_table_name for ix in replaced if ix.is_unique}
     return {
         k
         for k, c in a.constraints.items()

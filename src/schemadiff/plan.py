@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.metadata
 import json
+import os
+import pickle
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from schemadiff import config, db, differ
+from schemadiff import config, db, differ, postgres
 from schemadiff import spec as s
 from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, SchemadiffError
 from schemadiff.hazards import Hazard, HazardKind
+from schemadiff.progress import progress
 from schemadiff.shadow import shadow_database
 
 FORMAT_VERSION = 1
@@ -161,15 +167,38 @@ class Planner:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    def _build_shadow(self, major: int) -> tuple[differ.Snapshot, dict[str, set[str]]]:
+        """The spec's snapshot: from the cache when this spec was built before, else built.
+
+        The shadow is a pure function of the spec text, the Postgres version and this code,
+        so its inspected snapshot is cached on disk under that key (SCHEMADIFF_NO_CACHE=1
+        turns the cache off).
+        """
+        path = _snapshot_cache_path(self.spec, postgres.find_install(major))
+        if path is not None and path.exists():
+            with contextlib.suppress(Exception):  # a bad cache entry is rebuilt, not fatal
+                cached: tuple[differ.Snapshot, dict[str, set[str]]] = pickle.loads(
+                    path.read_bytes()
+                )
+                progress(f"shadow snapshot reused from the cache ({path.name[:12]})")
+                return cached
+        shadow = self._stack.enter_context(shadow_database(self.spec, major))
+        result = (_read(shadow.url, self.spec).snapshot, shadow.equivalent_checks)
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps(result))
+                tmp.replace(path)
+        return result
+
     def plan(self) -> Plan:
         live = _read(self.url, self.spec)
         fingerprint = live.fingerprint  # before equivalences touch the snapshot
         if self._shadow is None and self.shadow_url is not None:
             self._shadow = _read(self.shadow_url, self.spec).snapshot
         elif self._shadow is None:
-            shadow = self._stack.enter_context(shadow_database(self.spec, live.major))
-            self._shadow = _read(shadow.url, self.spec).snapshot
-            self._equivalent = shadow.equivalent_checks
+            self._shadow, self._equivalent = self._build_shadow(live.major)
         differ.accept_equivalent_checks(live.snapshot, self._shadow, self._equivalent)
         result = differ.diff(live.snapshot, self._shadow)
         changes = result.changes + config.changes(self.spec, live.config_rows)
@@ -187,6 +216,20 @@ class Planner:
             ordered,
             result.unmanaged,
         )
+
+
+def _snapshot_cache_path(spec: s.Spec, install: postgres.Install) -> Path | None:
+    if os.environ.get("SCHEMADIFF_NO_CACHE"):
+        return None
+    package = Path(__file__).parent
+    code = sorted(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in package.glob("*.py")
+    )
+    versions = [importlib.metadata.version(d) for d in ("migra", "schemainspect", "sqlalchemy")]
+    key = hashlib.sha256(
+        repr((spec.source, install.version, install.bindir, code, versions)).encode()
+    ).hexdigest()
+    return postgres.cache_dir() / "snapshots" / f"{key}.pickle"
 
 
 @contextmanager

@@ -20,6 +20,8 @@ from yaml.constructor import SafeConstructor
 from schemadiff import types as pgtypes
 from schemadiff.errors import Location, Problem, SpecError
 
+# libyaml's parser when PyYAML has it (ten times faster); both give nodes with positions.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_IDENTIFIER_BYTES = 63
 FK_ACTIONS = ("no action", "restrict", "cascade", "set null", "set default")
 INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
@@ -221,6 +223,10 @@ def parse_spec(text: str, filename: str = "schema.yaml") -> Spec:
 
 def compose_yaml(text: str, filename: str) -> tuple[yaml.Node | None, list[Problem]]:
     """YAML text -> node graph, or the syntax problem with its position."""
+    try:
+        return yaml.compose(text, Loader=_LOADER), []
+    except yaml.YAMLError:
+        pass  # parse again with the pure-Python parser: its messages say more
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader), []
     except yaml.MarkedYAMLError as e:
