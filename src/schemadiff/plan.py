@@ -13,6 +13,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 from schemadiff import config, db, differ, postgres
 from schemadiff import spec as s
 from schemadiff.differ import Change
@@ -119,29 +121,48 @@ class _Live:
         return differ.fingerprint(self.snapshot, config.fingerprint_lines(self.config_rows))
 
 
+# Reading the catalog waits for no lock longer than this: a table held in ACCESS EXCLUSIVE
+# by another session makes the plan fail clearly instead of hanging. SET LOCAL, inside the
+# read transaction, so nothing leaks into a pooled server connection.
+READ_LOCK_TIMEOUT = "30s"
+
+
 def _read(url: str, spec: s.Spec) -> _Live:
-    with db.connection(url) as conn:
-        major = db.server_major(conn)
-        comments = db.comments(conn, spec.schema)
-        rows = db.table_rows(conn, spec.schema)
-        others = db.other_schemas(conn, spec.schema)
-        cfg = spec.config
-        config_rows = (
-            db.config_rows(conn, spec.schema, cfg.table, cfg.key_column, cfg.value_column)
-            if cfg
-            else None
-        )
+    try:
+        with db.connection(url) as conn, conn.transaction():
+            conn.execute(f"SET LOCAL lock_timeout = '{READ_LOCK_TIMEOUT}'".encode())
+            major = db.server_major(conn)
+            comments = db.comments(conn, spec.schema)
+            rows = db.table_rows(conn, spec.schema)
+            others = db.other_schemas(conn, spec.schema)
+            cfg = spec.config
+            config_rows = (
+                db.config_rows(conn, spec.schema, cfg.table, cfg.key_column, cfg.value_column)
+                if cfg
+                else None
+            )
+    except psycopg.Error as e:
+        raise DatabaseError(_read_error(url, e)) from None
     engine = db.sqlalchemy_engine(url)
     try:
         with engine.connect() as sa_conn:
+            sa_conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{READ_LOCK_TIMEOUT}'")
             snap = differ.snapshot(sa_conn, spec.schema, comments, rows, others)
     except Exception as e:  # SQLAlchemy wraps driver errors in its own types
-        raise DatabaseError(
-            f"cannot inspect {db.redact_url(url)}: {db.scrub(str(e), url)}"
-        ) from None
+        raise DatabaseError(_read_error(url, e)) from None
     finally:
         engine.dispose()
     return _Live(major, snap, config_rows)
+
+
+def _read_error(url: str, e: BaseException) -> str:
+    cause = getattr(e, "orig", e)
+    if isinstance(cause, psycopg.errors.LockNotAvailable):
+        return (
+            f"cannot read the schema of {db.redact_url(url)}: a table is locked by another "
+            f"session (waited {READ_LOCK_TIMEOUT}); try again when it is released"
+        )
+    return f"cannot read the schema of {db.redact_url(url)}: {db.scrub(str(e).strip(), url)}"
 
 
 def live_fingerprint(url: str, spec: s.Spec) -> str:

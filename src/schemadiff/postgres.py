@@ -289,6 +289,7 @@ class Cluster:
                 time.sleep(0.01)
         if self.ephemeral:
             shutil.rmtree(self.datadir.parent, ignore_errors=True)
+        if self.sockdir.name.startswith("sd-"):  # our private socket directory, now unused
             shutil.rmtree(self.sockdir, ignore_errors=True)
 
 
