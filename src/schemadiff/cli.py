@@ -380,6 +380,15 @@ def dev_stop(spec_path: str) -> None:
     )
 
 
+# -- seed and config commands ------------------------------------------------------------------
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+# -- reset and verify --------------------------------------------------------------------------
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
         Path(output).write_text(text, encoding="utf-8")
