@@ -107,6 +107,10 @@ def render_statements(spec: s.Spec) -> list[Statement]:
         out.append(
             Statement("schema", spec.schema, f"CREATE SCHEMA IF NOT EXISTS {quote(spec.schema)}")
         )
+        # Column types, defaults and checks name enums and functions without the schema.
+        out.append(
+            Statement("setting", "search_path", f"SET search_path TO {quote(spec.schema)}, public")
+        )
     for ext in spec.extensions:
         out.append(Statement("extension", ext, f"CREATE EXTENSION IF NOT EXISTS {quote(ext)}"))
     for e in spec.enums:
