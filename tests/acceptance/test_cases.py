@@ -8,11 +8,8 @@ plan again is empty -> the live catalog equals a fresh database built straight f
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -1116,22 +1113,6 @@ CASES: list[Case] = [
         check=unmanaged_kept,
     ),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _shadow_templates_in_memory() -> Iterator[None]:
-    """Every case starts a shadow by copying an initdb template: from tmpfs, in half the time."""
-    if os.environ.get("SCHEMADIFF_CACHE_DIR") or not os.access("/dev/shm", os.W_OK):
-        yield
-        return
-    path = tempfile.mkdtemp(prefix="schemadiff-acceptance-", dir="/dev/shm")
-    os.chmod(path, 0o755)  # the servers may run as another user
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("SCHEMADIFF_CACHE_DIR", path)
-            yield
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 # --- live equals spec, through our own catalog reads -------------------------------------
