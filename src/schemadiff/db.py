@@ -150,42 +150,48 @@ def comments(conn: psycopg.Connection[Any], schema: str) -> dict[str, str | None
 _EXACT_COUNT_MAX_PAGES = 1000
 
 
-def table_rows(conn: psycopg.Connection[Any], schema: str) -> dict[str, int | None]:
-    """Quoted table name -> rows at stake (pg_class.reltuples; exact count for small tables)."""
+class TableRows:
+    """Quoted table name -> rows at stake, counted only for the tables that are asked about.
+
+    pg_class.reltuples answers for analyzed tables; a small never-analyzed table is counted
+    exactly, on first request, on a connection of its own (the differ asks only about tables
+    with hazardous changes, so a plan of 3,000 untouched tables runs no count at all).
+    """
+
+    def __init__(self, url: str, estimates: dict[str, tuple[int, int, str]]) -> None:
+        self.url = url
+        self._estimates = estimates  # key -> (reltuples, relpages, regclass text)
+        self._counted: dict[str, int | None] = {}
+
+    def get(self, key: str) -> int | None:
+        if key not in self._estimates:
+            return None
+        tuples, pages, regclass = self._estimates[key]
+        if tuples > 0:
+            return tuples
+        if pages > _EXACT_COUNT_MAX_PAGES:
+            return None
+        if key not in self._counted:
+            with connection(self.url) as conn:
+                row = conn.execute(f"select count(*) from {regclass}".encode()).fetchone()
+            self._counted[key] = int(row[0]) if row else None
+        return self._counted[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "url": ""}  # a cached snapshot never counts, nor keeps URLs
+
+
+def table_rows(conn: psycopg.Connection[Any], url: str, schema: str) -> TableRows:
+    """Row estimates of the schema's tables, in one query (see TableRows)."""
     rows = conn.execute(
-        """select format('%%I.%%I', n.nspname, c.relname), c.reltuples::bigint, c.relpages,
-                  c.oid::regclass::text
+        """select format('"%%s"."%%s"', replace(n.nspname, '"', '""'),
+                         replace(c.relname, '"', '""')),
+                  c.reltuples::bigint, c.relpages, c.oid::regclass::text
              from pg_class c join pg_namespace n on n.oid = c.relnamespace
             where n.nspname = %(schema)s and c.relkind in ('r', 'p')""",
         {"schema": schema},
     ).fetchall()
-    out: dict[str, int | None] = {}
-    for name, tuples, pages, regclass in rows:
-        key = '"' + '"."'.join(_split_qualified(name)) + '"'
-        if tuples > 0:
-            out[key] = int(tuples)
-        elif pages <= _EXACT_COUNT_MAX_PAGES:
-            count = conn.execute(f"select count(*) from {regclass}".encode()).fetchone()
-            out[key] = int(count[0]) if count else None
-        else:
-            out[key] = None
-    return out
-
-
-def _split_qualified(name: str) -> list[str]:
-    # format('%I.%I') output: split on the dot outside quotes, then unquote.
-    parts, cur, quoted = [], "", False
-    for ch in name:
-        if ch == '"':
-            quoted = not quoted
-            continue
-        if ch == "." and not quoted:
-            parts.append(cur)
-            cur = ""
-            continue
-        cur += ch
-    parts.append(cur)
-    return parts
+    return TableRows(url, {str(k): (int(t), int(p), str(r)) for k, t, p, r in rows})
 
 
 def other_schemas(conn: psycopg.Connection[Any], schema: str) -> list[str]:

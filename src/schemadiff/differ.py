@@ -27,6 +27,7 @@ from schemadiff._migra import (
     get_selectable_differences,
     statements_from_differences,
 )
+from schemadiff.db import TableRows
 from schemadiff.hazards import Hazard, HazardKind
 
 # Column type changes Postgres makes without losing data (old base type -> safe new types).
@@ -65,7 +66,7 @@ class Snapshot:
 
     inspector: Any
     comments: dict[str, str | None]  # COMMENT ON target -> comment (None: object, no comment)
-    rows: dict[str, int | None]  # quoted table name -> rows at stake (None: unknown)
+    rows: TableRows  # quoted table name -> rows at stake (get() gives None: unknown)
     unmanaged: list[str]
 
 
@@ -73,7 +74,7 @@ def snapshot(
     sa_conn: Any,
     schema: str,
     comments: dict[str, str | None],
-    rows: dict[str, int | None],
+    rows: TableRows,
     other_schemas: Iterable[str] = (),
 ) -> Snapshot:
     """Inspect one database (one schema of it); remove and name what the spec cannot express."""

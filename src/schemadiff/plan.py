@@ -133,7 +133,7 @@ def _read(url: str, spec: s.Spec) -> _Live:
             conn.execute(f"SET LOCAL lock_timeout = '{READ_LOCK_TIMEOUT}'".encode())
             major = db.server_major(conn)
             comments = db.comments(conn, spec.schema)
-            rows = db.table_rows(conn, spec.schema)
+            rows = db.table_rows(conn, url, spec.schema)
             others = db.other_schemas(conn, spec.schema)
             cfg = spec.config
             config_rows = (
