@@ -65,8 +65,10 @@ def measure(case: str, func: Callable[[], object], runs: int, note: str = "") ->
     return fig
 
 
-def cli(*args: str) -> Callable[[], None]:
+def cli(*args: str, cache: bool = True) -> Callable[[], None]:
     env = {**os.environ, "SCHEMADIFF_QUIET": "1"}
+    if not cache:
+        env["SCHEMADIFF_NO_CACHE"] = "1"
     env.pop("DATABASE_URL", None)
 
     def run() -> None:
@@ -133,7 +135,7 @@ def scale_case(n: int, dbs: Databases, runs: int, tmp: Path) -> list[tuple[Figur
     ours = measure(f"plan in process (shadow built), {n} tables", our_plan(spec, live, target), runs)
     drift = measure(
         f"`schemadiff drift` whole process, {n} tables",
-        cli("drift", "--spec", str(path), "--database-url", live), runs,
+        cli("drift", "--spec", str(path), "--database-url", live, cache=False), runs,
         "includes starting and building the shadow",
     )
     return [(baseline, None), (ours, baseline), (drift, None)]
@@ -161,15 +163,22 @@ def main() -> None:
         rows.append((measure("plan in process (shadow built), Agentrade",
                              our_plan(agentrade, live, target), args.runs), baseline))
         rows.append((measure("`schemadiff plan` whole process (cold), Agentrade",
-                             cli("plan", "--spec", str(spec_path), "--database-url", live),
+                             cli("plan", "--spec", str(spec_path), "--database-url", live,
+                                 cache=False),
                              args.runs, "imports, shadow start and build, plan"), None))
+        rows.append((measure("`schemadiff plan` whole process (shadow snapshot cached), "
+                             "Agentrade",
+                             cli("plan", "--spec", str(spec_path), "--database-url", live),
+                             args.runs, "the spec was planned before"), None))
         rows.append((measure("`schemadiff drift` whole process, Agentrade in sync",
-                             cli("drift", "--spec", str(spec_path), "--database-url", live),
-                             args.runs), None))
+                             cli("drift", "--spec", str(spec_path), "--database-url", live,
+                                 cache=False),
+                             args.runs, "shadow built (no cache), as on a fresh CI machine"),
+                     None))
 
         def apply_empty() -> None:
             cli("apply", "--auto-approve", "--spec", str(spec_path),
-                "--database-url", dbs.new())()
+                "--database-url", dbs.new(), cache=False)()
 
         rows.append((measure("`schemadiff apply` whole process, Agentrade into an empty db",
                              apply_empty, args.runs, "includes the re-plan that checks it"), None))

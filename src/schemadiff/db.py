@@ -101,41 +101,46 @@ def sqlalchemy_engine(url: str) -> Any:
 # Every commentable object the spec manages, with its comment (NULL when it has none), keyed
 # by the target text of COMMENT ON so the differ can write the statement without guessing.
 _COMMENTS_SQL = """
-select 'TABLE ' || format('%%I.%%I', n.nspname, c.relname), obj_description(c.oid, 'pg_class')
+select 'TABLE ' || format('%%I.%%I', n.nspname, c.relname), d.description
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
  where n.nspname = %(schema)s and c.relkind in ('r', 'p')
 union all
-select 'COLUMN ' || format('%%I.%%I.%%I', n.nspname, c.relname, a.attname),
-       col_description(c.oid, a.attnum)
+select 'COLUMN ' || format('%%I.%%I.%%I', n.nspname, c.relname, a.attname), d.description
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
   join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+  left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass
+             and d.objsubid = a.attnum
  where n.nspname = %(schema)s and c.relkind in ('r', 'p')
 union all
-select 'INDEX ' || format('%%I.%%I', n.nspname, c.relname), obj_description(c.oid, 'pg_class')
+select 'INDEX ' || format('%%I.%%I', n.nspname, c.relname), d.description
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
  where n.nspname = %(schema)s and c.relkind in ('i', 'I')
 union all
 select 'FUNCTION ' || format('%%I.%%I', n.nspname, p.proname)
-       || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-       obj_description(p.oid, 'pg_proc')
+       || '(' || pg_get_function_identity_arguments(p.oid) || ')', d.description
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  left join pg_description d on d.objoid = p.oid and d.classoid = 'pg_proc'::regclass
  where n.nspname = %(schema)s and p.prokind = 'f'
-   and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+   and not exists (select 1 from pg_depend e where e.objid = p.oid and e.deptype = 'e')
 union all
-select 'TYPE ' || format('%%I.%%I', n.nspname, t.typname), obj_description(t.oid, 'pg_type')
+select 'TYPE ' || format('%%I.%%I', n.nspname, t.typname), d.description
   from pg_type t join pg_namespace n on n.oid = t.typnamespace
+  left join pg_description d on d.objoid = t.oid and d.classoid = 'pg_type'::regclass
  where n.nspname = %(schema)s and t.typtype = 'e'
 union all
 select 'CONSTRAINT ' || format('%%I ON %%I.%%I', co.conname, n.nspname, c.relname),
-       obj_description(co.oid, 'pg_constraint')
+       d.description
   from pg_constraint co join pg_class c on c.oid = co.conrelid
   join pg_namespace n on n.oid = c.relnamespace
+  left join pg_description d on d.objoid = co.oid and d.classoid = 'pg_constraint'::regclass
  where n.nspname = %(schema)s
 union all
-select 'TRIGGER ' || format('%%I ON %%I.%%I', tg.tgname, n.nspname, c.relname),
-       obj_description(tg.oid, 'pg_trigger')
+select 'TRIGGER ' || format('%%I ON %%I.%%I', tg.tgname, n.nspname, c.relname), d.description
   from pg_trigger tg join pg_class c on c.oid = tg.tgrelid
   join pg_namespace n on n.oid = c.relnamespace
+  left join pg_description d on d.objoid = tg.oid and d.classoid = 'pg_trigger'::regclass
  where n.nspname = %(schema)s and not tg.tgisinternal
 """
 
