@@ -132,7 +132,9 @@ def scale_case(n: int, dbs: Databases, runs: int, tmp: Path) -> list[tuple[Figur
     live = dbs.new(spec)
     target = dbs.new(spec)
     baseline = measure(f"raw migra, {n} tables", raw_migra(live, target), runs)
-    ours = measure(f"plan in process (shadow built), {n} tables", our_plan(spec, live, target), runs)
+    ours = measure(
+        f"plan in process (shadow built), {n} tables", our_plan(spec, live, target), runs
+    )
     drift = measure(
         f"`schemadiff drift` whole process, {n} tables",
         cli("drift", "--spec", str(path), "--database-url", live, cache=False), runs,

@@ -30,7 +30,8 @@ def synthetic_spec(n_tables: int) -> str:
             "    columns:",
             "      id: {type: bigserial, comment: primary key}",
             "      name: {type: text, nullable: false, comment: display name}",
-            "      amount: {type: \"numeric(12,2)\", nullable: false, default: 0, check: amount >= 0}",
+            "      amount: {type: \"numeric(12,2)\", nullable: false, default: 0,"
+            " check: amount >= 0}",
             "      status: {type: text, nullable: false, default: new}",
             "      parent_id: bigint",
             "      data: {type: jsonb, nullable: false, default: {sql: \"'{}'::jsonb\"}}",

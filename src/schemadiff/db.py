@@ -103,7 +103,8 @@ def sqlalchemy_engine(url: str) -> Any:
 _COMMENTS_SQL = """
 select 'TABLE ' || format('%%I.%%I', n.nspname, c.relname), d.description
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
+  left join pg_description d
+         on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
  where n.nspname = %(schema)s and c.relkind in ('r', 'p')
 union all
 select 'COLUMN ' || format('%%I.%%I.%%I', n.nspname, c.relname, a.attname), d.description
@@ -115,7 +116,8 @@ select 'COLUMN ' || format('%%I.%%I.%%I', n.nspname, c.relname, a.attname), d.de
 union all
 select 'INDEX ' || format('%%I.%%I', n.nspname, c.relname), d.description
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
+  left join pg_description d
+         on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
  where n.nspname = %(schema)s and c.relkind in ('i', 'I')
 union all
 select 'FUNCTION ' || format('%%I.%%I', n.nspname, p.proname)
