@@ -386,7 +386,128 @@ def dev_stop(spec_path: str) -> None:
 # -- import ------------------------------------------------------------------------------------
 
 
+# -- pull-request workflow: diff, fmt, init --------------------------------------------------
+
+
 # -- reset and verify --------------------------------------------------------------------------
+
+
+@cli.command("reset")
+@SPEC_OPTION
+@DATABASE_OPTION
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the DROP statements on stdout; drop nothing."
+)
+@click.option(
+    "--lock-timeout",
+    default="5s",
+    show_default=True,
+    help="How long a DROP may wait for a table lock before reset gives up.",
+)
+@click.option(
+    "--lock-wait",
+    default="30s",
+    show_default=True,
+    help="How long to wait for a schemadiff apply running on the same database.",
+)
+@_handle_errors
+def reset_command(
+    spec_path: str,
+    database_url: str | None,
+    yes: bool,
+    dry_run: bool,
+    lock_timeout: str,
+    lock_wait: str,
+) -> None:
+    """Drop every object the spec manages, and nothing else.
+
+    Drops the spec's triggers, tables (with their indexes, constraints, owned sequences and
+    rows, the config rows included), functions and enums. Objects the spec does not declare
+    stay. Refuses (exit 3), dropping nothing, when one of them depends on a managed object
+    (never CASCADE). Asks y/N (--yes skips the question; without a terminal --yes is needed).
+    Runs in one transaction under apply's advisory lock; recorded in schemadiff.apply_history.
+    """
+    from schemadiff import apply as ap
+    from schemadiff import reset as rs
+    from schemadiff import target as tg
+
+    timeout = ap.duration(lock_timeout, "--lock-timeout")
+    wait_s = ap.seconds(lock_wait, "--lock-wait")
+    spec = _load(spec_path)
+    target = tg.resolve(database_url, spec_path)
+    found = rs.inspect(spec, target.url)
+    if found.empty:
+        click.echo(
+            f"Nothing to reset: none of the objects {spec_path} manages exists in {target.label}.",
+            err=True,
+        )
+        return
+    click.echo(
+        f"reset drops from {target.label} (what the spec does not declare is left alone):",
+        err=True,
+    )
+    for line in found.summary:
+        click.echo(f"  - {line}", err=True)
+    if dry_run:
+        click.echo(found.sql, nl=False)
+    rs.refuse_if_blocked(found)
+    if dry_run:
+        click.echo("dry run: nothing was dropped", err=True)
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise SchemadiffError(
+                "reset needs confirmation, but stdin is not a terminal; pass --yes to drop "
+                "without asking (nothing was dropped)"
+            )
+        if not click.confirm(f"Drop these objects from {target.label}?", default=False, err=True):
+            raise RefusedError("reset cancelled; nothing was dropped")
+    done = rs.run(spec, target.url, found, timeout, wait_s)
+    counts: dict[str, int] = {}
+    for d in done.drops:
+        counts[d.kind] = counts.get(d.kind, 0) + len(d.names)
+    what = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items())
+    click.echo(f"Reset: dropped {what} from {target.label}.", err=True)
+
+
+@cli.command("verify")
+@SPEC_OPTION
+@DATABASE_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_handle_errors
+def verify_command(spec_path: str, database_url: str | None, fmt: str) -> None:
+    """Check every managed object is present and equal, and every seed row and config key.
+
+    Exit 0 when all is there, 2 with one line per thing missing or different, 1 on error.
+    What the database has and the spec does not declare is listed as "extra (not managed)"
+    and does not fail verify. Seed rows (seeds/ next to the spec) are checked by primary key.
+    """
+    from schemadiff import target as tg
+    from schemadiff.verify import verify
+
+    spec = _load(spec_path)
+    target = tg.resolve(database_url, spec_path)
+    report = verify(spec, target.url)
+    click.echo(report.text() if fmt == "text" else report.to_json(), nl=False)
+    extras = len(report.extras)
+    note = f"; {extras} extra object{'s' if extras != 1 else ''}, not managed" if extras else ""
+    if report.ok:
+        click.echo(
+            f"verified: {target.label} has every object, seed row and config key of "
+            f"{spec_path}{note}",
+            err=True,
+        )
+        sys.exit(EXIT_OK)
+    n = len(report.problems)
+    click.echo(
+        f"verify failed: {n} thing{'s' if n != 1 else ''} missing or different in "
+        f"{target.label}{note}",
+        err=True,
+    )
+    sys.exit(EXIT_CHANGES)
 
 
 def _write(text: str, output: str | None) -> None:
