@@ -193,7 +193,7 @@ def table_rows(conn: psycopg.Connection[Any], url: str, schema: str) -> TableRow
     rows = conn.execute(
         """select format('"%%s"."%%s"', replace(n.nspname, '"', '""'),
                          replace(c.relname, '"', '""')),
-                  c.reltuples::bigint, c.relpages, c.oid::regclass::text
+                  c.reltuples::bigint, c.relpages, format('%%I.%%I', n.nspname, c.relname)
              from pg_class c join pg_namespace n on n.oid = c.relnamespace
             where n.nspname = %(schema)s and c.relkind in ('r', 'p')""",
         {"schema": schema},
@@ -232,3 +232,66 @@ def config_rows(
         t=sql.Identifier(table),
     )
     return {str(k): (None if v is None else str(v)) for k, v in conn.execute(query).fetchall()}
+
+
+def sequence_options(conn: psycopg.Connection[Any], schema: str) -> dict[str, str]:
+    """Quoted sequence name -> its options, written as CREATE/ALTER SEQUENCE takes them."""
+    rows = conn.execute(
+        """select format('"%%s"."%%s"', replace(n.nspname, '"', '""'),
+                         replace(c.relname, '"', '""')),
+                  format_type(s.seqtypid, null), s.seqstart, s.seqincrement, s.seqmin,
+                  s.seqmax, s.seqcache, s.seqcycle
+             from pg_sequence s join pg_class c on c.oid = s.seqrelid
+             join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %(schema)s""",
+        {"schema": schema},
+    ).fetchall()
+    return {
+        str(key): f"as {type_} start with {start} increment by {inc} minvalue {low} "
+        f"maxvalue {high} cache {cache} {'cycle' if cycle else 'no cycle'}"
+        for key, type_, start, inc, low, high, cache, cycle in rows
+    }
+
+
+def view_dependencies(conn: psycopg.Connection[Any], schema: str) -> dict[str, set[str]]:
+    """Quoted view name -> what its query reads: relations, functions (with their identity
+    arguments) and types, keyed as migra keys them; extension members are left out (the
+    extension is managed as a whole)."""
+    rows = conn.execute(
+        """select format('"%%s"."%%s"', replace(n.nspname, '"', '""'),
+                         replace(v.relname, '"', '""')),
+                  case d.refclassid
+                  when 'pg_class'::regclass then
+                    (select format('"%%s"."%%s"', replace(rn.nspname, '"', '""'),
+                                   replace(rc.relname, '"', '""'))
+                       from pg_class rc join pg_namespace rn on rn.oid = rc.relnamespace
+                      where rc.oid = d.refobjid)
+                  when 'pg_proc'::regclass then
+                    (select format('"%%s"."%%s"(%%s)', replace(pn.nspname, '"', '""'),
+                                   replace(p.proname, '"', '""'),
+                                   pg_get_function_identity_arguments(p.oid))
+                       from pg_proc p join pg_namespace pn on pn.oid = p.pronamespace
+                      where p.oid = d.refobjid)
+                  when 'pg_type'::regclass then
+                    (select format('"%%s"."%%s"', replace(tn.nspname, '"', '""'),
+                                   replace(t.typname, '"', '""'))
+                       from pg_type t join pg_namespace tn on tn.oid = t.typnamespace
+                      where t.oid = d.refobjid)
+                  end
+             from pg_class v join pg_namespace n on n.oid = v.relnamespace
+             join pg_rewrite r on r.ev_class = v.oid
+             join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
+            where n.nspname = %(schema)s and v.relkind = 'v' and d.refobjid <> v.oid
+              and d.refclassid in ('pg_class'::regclass, 'pg_proc'::regclass,
+                                   'pg_type'::regclass)
+              and not exists (select 1 from pg_depend e
+                               where e.classid = d.refclassid and e.objid = d.refobjid
+                                 and e.deptype = 'e')""",
+        {"schema": schema},
+    ).fetchall()
+    out: dict[str, set[str]] = {}
+    for view, used in rows:
+        out.setdefault(str(view), set())
+        if used is not None:
+            out[str(view)].add(str(used))
+    return out

@@ -1,0 +1,414 @@
+"""reset: drop exactly the objects the spec manages, and nothing else in the database.
+
+What goes: the spec's triggers, tables (with what Postgres drops along with a table: its
+indexes, constraints, column defaults, the sequences its serial columns own, and the rows, the
+managed config rows included), functions and enums. What stays: everything the spec does not
+declare (other tables, views, functions, types, schemas, extensions, the `schemadiff` history
+schema), and the spec's extensions and schema, which other objects may use.
+
+Nothing is dropped with CASCADE. When an object the spec does not manage depends on one that
+would go (a view on a managed table, a foreign key from another table, a column of a managed
+enum type, a trigger calling a managed function), reset refuses and names it; the DROP
+statements themselves are plain, so Postgres refuses too should the check ever miss one.
+Dependencies Postgres does not record (a PL/pgSQL body naming a table) cannot be seen.
+
+The drops run in one transaction under the advisory lock `apply` takes, and are recorded in
+schemadiff.apply_history like an apply.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from schemadiff import db
+from schemadiff import spec as s
+from schemadiff.errors import DatabaseError, RefusedError
+from schemadiff.model import qualified, quote
+from schemadiff.progress import progress
+
+APPLICATION_NAME = "schemadiff reset"
+
+
+@dataclass(frozen=True)
+class Drop:
+    """One DROP statement and what it removes."""
+
+    kind: str  # trigger | table | function | enum
+    names: tuple[str, ...]
+    sql: str
+
+
+@dataclass
+class ResetPlan:
+    """What reset would drop in one database, and what stands in its way."""
+
+    schema: str
+    drops: list[Drop] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)  # one line per object, for people
+    dependents: list[str] = field(default_factory=list)  # unmanaged objects in the way
+
+    @property
+    def empty(self) -> bool:
+        return not self.drops
+
+    @property
+    def sql(self) -> str:
+        """The statements as a script psql can run."""
+        if not self.drops:
+            return ""
+        return "BEGIN;\n" + "".join(d.sql + ";\n" for d in self.drops) + "COMMIT;\n"
+
+
+def inspect(spec: s.Spec, url: str) -> ResetPlan:
+    """What reset would drop now (read only)."""
+    with db.connection(url) as conn, conn.transaction():
+        return _inspect(conn, spec)
+
+
+def refuse_if_blocked(plan: ResetPlan) -> None:
+    """Refuse (exit 3) when objects the spec does not manage depend on managed ones."""
+    if not plan.dependents:
+        return
+    lines = [
+        "reset refused: objects the spec does not manage depend on objects it would drop "
+        "(reset never uses CASCADE):",
+        *(f"  {d}" for d in plan.dependents),
+        "drop or change these objects first (or declare them in the spec); nothing was dropped",
+    ]
+    raise RefusedError("\n".join(lines))
+
+
+def run(
+    spec: s.Spec, url: str, confirmed: ResetPlan, lock_timeout: str, lock_wait_s: float
+) -> ResetPlan:
+    """Drop what `confirmed` lists: under apply's advisory lock, in one transaction.
+
+    Refuses (exit 3), dropping nothing, when the database changed since `confirmed` was
+    shown, or an unmanaged object depends on a managed one. A reset that ran its DROPs, or
+    failed running them, is recorded in schemadiff.apply_history as apply records its own;
+    a refusal changes nothing and is not recorded.
+    """
+    from schemadiff import apply as ap  # loads migra: only when something is dropped
+    from schemadiff.differ import Change
+    from schemadiff.plan import Plan, live_fingerprint, spec_hash
+
+    conn = db.connect(url, application_name=APPLICATION_NAME)
+    try:
+        ap._lock(conn, url, lock_wait_s)
+        started = time.monotonic()
+        history = Plan(
+            db.redact_url(url), db.server_major(conn), spec_hash(spec),
+            live_fingerprint(url, spec), [],
+        )
+
+        def record(done: list[Drop], outcome: str, error: str | None) -> None:
+            changes = [Change("drop", d.kind, ", ".join(d.names), d.sql) for d in done]
+            ap._record(url, history, changes, outcome, error, started)
+
+        plan = confirmed
+        try:
+            with conn.transaction():
+                conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'".encode())
+                plan = _inspect(conn, spec)
+                refuse_if_blocked(plan)
+                if [d.sql for d in plan.drops] != [d.sql for d in confirmed.drops]:
+                    raise RefusedError(
+                        "the database changed since reset listed what it would drop "
+                        "(another apply?); nothing was dropped. Run reset again to see the "
+                        "new list"
+                    )
+                for i, d in enumerate(plan.drops, start=1):
+                    progress(
+                        f"statement {i}/{len(plan.drops)}: drop {d.kind} {', '.join(d.names)}"
+                    )
+                    _execute(conn, d, url)
+        except DatabaseError as e:
+            record([], "failed", str(e))
+            raise DatabaseError(
+                f"{e}\nthe transaction was rolled back; nothing was dropped"
+            ) from None
+        except psycopg.Error as e:  # the connection broke (e.g. the backend was killed)
+            message = f"the connection to the database was lost: {db.scrub(str(e).strip(), url)}"
+            record([], "failed", message)
+            raise DatabaseError(f"{message}\nnothing was dropped") from None
+        record(plan.drops, "applied", None)
+        return plan
+    finally:
+        conn.close()
+
+
+def _execute(conn: psycopg.Connection[Any], d: Drop, url: str) -> None:
+    try:
+        conn.execute(d.sql.encode())
+    except psycopg.errors.DependentObjectsStillExist as e:
+        detail = (e.diag.message_detail or "").strip()
+        raise RefusedError(
+            f"reset refused: Postgres would not drop {d.kind} {', '.join(d.names)} without "
+            f"CASCADE:\n  {detail}\nnothing was dropped"
+        ) from None
+    except psycopg.Error as e:
+        raise DatabaseError(
+            f"drop {d.kind} {', '.join(d.names)} failed: {db.scrub(str(e).strip(), url)}"
+        ) from None
+
+
+# -- reading what is there -----------------------------------------------------------------
+
+
+def _inspect(conn: psycopg.Connection[Any], spec: s.Spec) -> ResetPlan:
+    schema = spec.schema
+    plan = ResetPlan(schema)
+    # Unqualified type names in function arguments resolve as they did when created.
+    conn.execute(f"SET LOCAL search_path TO {quote(schema)}, public".encode())
+    tables = _tables(conn, spec)
+    triggers = _triggers(conn, spec, tables)
+    functions = _functions(conn, spec)
+    enums = _enums(conn, spec)
+    roots: list[tuple[str, int]] = []
+
+    for oid, table, name in triggers:
+        roots.append(("pg_trigger", oid))
+        plan.drops.append(
+            Drop("trigger", (f"{name} on {table}",),
+                 f"DROP TRIGGER {quote(name)} ON {qualified(schema, table)}")
+        )
+        plan.summary.append(f"trigger {name} on {table}")
+    if tables:
+        roots += [("pg_class", oid) for oid in tables.values()]
+        names = tuple(tables)
+        plan.drops.append(
+            Drop("table", names,
+                 "DROP TABLE " + ", ".join(qualified(schema, t) for t in names))
+        )
+        rows = _row_counts(conn, tables)
+        for t in names:
+            count = rows.get(t)
+            plan.summary.append(f"table {t} ({_rows(count)}), with its indexes and constraints")
+        for seq, owner in _owned_sequences(conn, list(tables.values())):
+            plan.summary.append(f"sequence {seq} (owned by {owner}; goes with its table)")
+        cfg = spec.config
+        if cfg is not None and cfg.table in tables:
+            live = db.config_rows(conn, schema, cfg.table, cfg.key_column, cfg.value_column)
+            n = len(live or {})
+            plan.summary.append(
+                f"{n} config row{'s' if n != 1 else ''} of {cfg.table} (go with the table)"
+            )
+    if functions:
+        roots += [("pg_proc", oid) for oid, _ in functions]
+        signatures = tuple(sig for _, sig in functions)
+        plan.drops.append(Drop("function", signatures, "DROP FUNCTION " + ", ".join(signatures)))
+        plan.summary += [f"function {sig}" for sig in signatures]
+    if enums:
+        roots += [("pg_type", oid) for oid in enums.values()]
+        plan.drops.append(
+            Drop("enum", tuple(enums),
+                 "DROP TYPE " + ", ".join(qualified(schema, e) for e in enums))
+        )
+        plan.summary += [f"enum {e}" for e in enums]
+    plan.dependents = _dependents(conn, roots)
+    return plan
+
+
+# Tables bigger than this (in pages) that were never analyzed are not counted.
+_EXACT_COUNT_MAX_PAGES = 1000
+
+
+def _row_counts(conn: psycopg.Connection[Any], tables: dict[str, int]) -> dict[str, int | None]:
+    """Rows each table loses: the planner's estimate, or an exact count of a small table."""
+    out: dict[str, int | None] = {}
+    for name, oid in tables.items():
+        row = conn.execute(
+            "select reltuples::int8, relpages, oid::regclass::text from pg_class where oid = %s",
+            (oid,),
+        ).fetchone()
+        assert row is not None
+        tuples, pages, regclass = int(row[0]), int(row[1]), str(row[2])
+        if tuples > 0:
+            out[name] = tuples
+        elif pages <= _EXACT_COUNT_MAX_PAGES:
+            counted = conn.execute(f"select count(*) from {regclass}".encode()).fetchone()
+            out[name] = int(counted[0]) if counted else None
+        else:
+            out[name] = None
+    return out
+
+
+def _rows(count: int | None) -> str:
+    if count is None:
+        return "rows unknown"
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
+def _tables(conn: psycopg.Connection[Any], spec: s.Spec) -> dict[str, int]:
+    """Spec table name -> oid, for the spec's tables that exist (in spec order)."""
+    found = dict(
+        conn.execute(
+            """select c.relname, c.oid::int8 from pg_class c
+                 join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = %s and c.relname = any(%s) and c.relkind in ('r', 'p')""",
+            (spec.schema, [t.name for t in spec.tables]),
+        ).fetchall()
+    )
+    return {t.name: int(found[t.name]) for t in spec.tables if t.name in found}
+
+
+def _triggers(
+    conn: psycopg.Connection[Any], spec: s.Spec, tables: dict[str, int]
+) -> list[tuple[int, str, str]]:
+    """(oid, table, trigger) of the spec's triggers that exist, in spec order."""
+    out = []
+    for t in spec.tables:
+        if t.name not in tables:
+            continue
+        for tg in t.triggers:
+            row = conn.execute(
+                """select oid::int8 from pg_trigger
+                    where tgrelid = %s::oid and tgname = %s and not tgisinternal""",
+                (tables[t.name], tg.name),
+            ).fetchone()
+            if row:
+                out.append((int(row[0]), t.name, tg.name))
+    return out
+
+
+def _owned_sequences(conn: psycopg.Connection[Any], table_oids: list[int]) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        """select format('%%I.%%I', sn.nspname, sq.relname),
+                  format('%%I.%%I', t.relname, a.attname)
+             from pg_depend d
+             join pg_class sq on sq.oid = d.objid and sq.relkind = 'S'
+             join pg_namespace sn on sn.oid = sq.relnamespace
+             join pg_class t on t.oid = d.refobjid
+             join pg_attribute a on a.attrelid = t.oid and a.attnum = d.refobjsubid
+            where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass
+              and d.deptype in ('a', 'i') and d.refobjid = any(%s::oid[])
+            order by 2""",
+        (table_oids,),
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def _enums(conn: psycopg.Connection[Any], spec: s.Spec) -> dict[str, int]:
+    found = dict(
+        conn.execute(
+            """select t.typname, t.oid::int8 from pg_type t
+                 join pg_namespace n on n.oid = t.typnamespace
+                where n.nspname = %s and t.typname = any(%s) and t.typtype = 'e'""",
+            (spec.schema, [e.name for e in spec.enums]),
+        ).fetchall()
+    )
+    return {e.name: int(found[e.name]) for e in spec.enums if e.name in found}
+
+
+def _functions(conn: psycopg.Connection[Any], spec: s.Spec) -> list[tuple[int, str]]:
+    """(oid, signature to drop) of the spec's functions that exist, in spec order.
+
+    A function is the spec's when its schema, name and input argument types match
+    (an overload with other arguments is another, unmanaged, function).
+    """
+    out = []
+    for f in spec.functions:
+        types = _arg_types(conn, f.args)
+        if types is None:
+            continue  # an argument type that does not exist: neither can the function
+        row = conn.execute(
+            """select p.oid::int8,
+                      format('%%I.%%I(%%s)', n.nspname, p.proname,
+                             pg_get_function_identity_arguments(p.oid))
+                 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                where n.nspname = %s and p.proname = %s and p.prokind = 'f'
+                  and p.proargtypes = %s::oidvector
+                  and not exists (select 1 from pg_depend e
+                                   where e.classid = 'pg_proc'::regclass and e.objid = p.oid
+                                     and e.deptype = 'e')""",
+            (spec.schema, f.name, " ".join(str(o) for o in types)),
+        ).fetchone()
+        if row:
+            out.append((int(row[0]), str(row[1])))
+    return out
+
+
+_DEFAULT = re.compile(r"\s+default\s.*$|\s*=.*$", re.IGNORECASE | re.DOTALL)
+_MODE = re.compile(r"^(in|out|inout|variadic)\s+", re.IGNORECASE)
+
+
+def _arg_types(conn: psycopg.Connection[Any], args: list[str]) -> list[int] | None:
+    """Type oids of the input arguments ("[mode] [name] type [DEFAULT ...]"), as Postgres
+    keys a function; None when a type does not resolve."""
+    oids = []
+    for arg in args:
+        text = _DEFAULT.sub("", arg.strip()).strip()
+        mode = _MODE.match(text)
+        if mode:
+            if mode.group(1).lower() == "out":
+                continue  # not part of the function's identity
+            text = text[mode.end():]
+        parts = text.split(None, 1)
+        # "double precision" is a type; "a integer" is a name and a type: try both readings.
+        candidates = [text] + ([parts[1]] if len(parts) == 2 else [])
+        oid = None
+        for candidate in candidates:
+            try:
+                with conn.transaction():
+                    row = conn.execute("select to_regtype(%s)::oid::int8", (candidate,)).fetchone()
+            except psycopg.Error:
+                continue
+            if row and row[0] is not None:
+                oid = int(row[0])
+                break
+        if oid is None:
+            return None
+        oids.append(oid)
+    return oids
+
+
+# Everything a DROP of the roots removes along (auto and internal dependents: a table's
+# indexes, constraints, defaults, triggers, owned sequences, row type, a view's rule), then
+# what depends on that set normally without being in it: those would need CASCADE.
+_DEPENDENTS_SQL = """
+with recursive dropped(classid, objid) as (
+    select r.c::regclass::oid, r.o
+      from unnest(%(classids)s::text[], %(objids)s::oid[]) as r(c, o)
+  union
+    select d.classid, d.objid
+      from pg_depend d join dropped x on d.refclassid = x.classid and d.refobjid = x.objid
+     where d.deptype in ('a', 'i')
+), blocking as (
+    select distinct d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid
+      from pg_depend d join dropped x on d.refclassid = x.classid and d.refobjid = x.objid
+     where d.deptype = 'n'
+       and not exists (select 1 from dropped y where y.classid = d.classid
+                                                 and y.objid = d.objid)
+)
+select coalesce(
+         (select o.type || ' ' || o.identity
+            from pg_rewrite r, pg_identify_object('pg_class'::regclass, r.ev_class, 0) o
+           where b.classid = 'pg_rewrite'::regclass and r.oid = b.objid),
+         (select o.type || ' ' || o.identity
+            from pg_identify_object(b.classid, b.objid, b.objsubid) o)) as dependent,
+       (select o.type || ' ' || o.identity
+          from pg_identify_object(b.refclassid, b.refobjid, 0) o) as referenced
+  from blocking b
+ order by 1, 2
+"""
+
+
+def _dependents(conn: psycopg.Connection[Any], roots: list[tuple[str, int]]) -> list[str]:
+    """'<unmanaged object> depends on <managed object>', one line per dependent."""
+    if not roots:
+        return []
+    rows = conn.execute(
+        _DEPENDENTS_SQL,
+        {"classids": [c for c, _ in roots], "objids": [o for _, o in roots]},
+    ).fetchall()
+    by_dependent: dict[str, list[str]] = {}
+    for dependent, referenced in rows:
+        refs = by_dependent.setdefault(str(dependent), [])
+        if str(referenced) not in refs:
+            refs.append(str(referenced))
+    return [f"{dep} depends on {', '.join(refs)}" for dep, refs in by_dependent.items()]
