@@ -17,6 +17,8 @@ from typing import Any
 import psycopg
 
 from schemadiff import db
+from schemadiff.config import SecretChange
+from schemadiff.db import REDACTED
 from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, RefusedError, SchemadiffError
 from schemadiff.hazards import HELP, HazardKind
@@ -99,7 +101,7 @@ def apply_plan(
             conn.execute(ddl.encode())
         conn.execute(f"SET lock_timeout = '{options.lock_timeout}'".encode())
         conn.execute(f"SET statement_timeout = '{options.statement_timeout}'".encode())
-        _run(conn, plan, url)
+        _run(conn, plan, url, options)
     finally:
         conn.close()
 
@@ -131,29 +133,64 @@ def _lock(conn: psycopg.Connection[Any], url: str, wait_s: float) -> None:
         time.sleep(0.1)
 
 
-def _run(conn: psycopg.Connection[Any], plan: Plan, url: str) -> None:
+class _LockTimeout(DatabaseError):
+    """A statement gave up waiting for a lock (lock_timeout): worth trying again."""
+
+
+# A statement (or the transaction) that timed out waiting for a lock is tried again after
+# each of these pauses, then apply gives up.
+RETRY_PAUSES_S = (0.5, 1.0, 2.0)
+
+
+def _run(conn: psycopg.Connection[Any], plan: Plan, url: str, options: Options) -> None:
     started = time.monotonic()
     transactional = [c for c in plan.changes if c.transactional]
     others = [c for c in plan.changes if not c.transactional]
     done: list[Change] = []
+    timeouts = _Timeouts(conn, options)
     try:
         if transactional:
             progress(f"applying {len(transactional)} statements in one transaction")
-            with conn.transaction():
-                for i, c in enumerate(transactional, start=1):
-                    _execute(conn, c, i, url)
+            for attempt, pause in enumerate((*RETRY_PAUSES_S, None), start=1):
+                try:
+                    with conn.transaction():
+                        for i, c in enumerate(transactional, start=1):
+                            timeouts.set(c, local=True)
+                            _execute(conn, c, i, url)
+                    break
+                except _LockTimeout as e:
+                    if pause is None:
+                        raise
+                    # The transaction is rolled back whole: try it again from its start.
+                    progress(f"{e.args[0].splitlines()[0]}; retrying the transaction in "
+                             f"{pause:g}s (attempt {attempt + 1})")
+                    time.sleep(pause)
+                finally:
+                    timeouts.reset()
             done += transactional
         for i, c in enumerate(others, start=len(transactional) + 1):
             progress(
                 f"statement {i}/{len(plan.changes)}: {c.action} {c.kind} {c.name} "
                 "(outside the transaction)"
             )
-            try:
-                _execute(conn, c, i, url)
-            except DatabaseError:
-                if c.kind == "index":
-                    _drop_invalid_index(conn, c.name)
-                raise
+            for attempt, pause in enumerate((*RETRY_PAUSES_S, None), start=1):
+                try:
+                    timeouts.set(c, local=False)
+                    _execute(conn, c, i, url)
+                    break
+                except DatabaseError as e:
+                    dropped = c.kind == "index" and _drop_invalid_index(conn, c.name)
+                    if isinstance(e, _LockTimeout) and pause is not None:
+                        progress(f"{e.args[0].splitlines()[0]}; retrying in {pause:g}s "
+                                 f"(attempt {attempt + 1})")
+                        time.sleep(pause)
+                        continue
+                    if dropped:
+                        raise DatabaseError(
+                            f"{e}\n  the INVALID index {c.name} that the failed concurrent "
+                            "build left was dropped"
+                        ) from None
+                    raise
             done.append(c)
     except (DatabaseError, psycopg.Error) as e:
         if isinstance(e, psycopg.Error):  # the connection broke (e.g. the backend was killed)
@@ -167,19 +204,62 @@ def _run(conn: psycopg.Connection[Any], plan: Plan, url: str) -> None:
     _record(url, plan, done, "applied", None, started)
 
 
+class _Timeouts:
+    """Sets each statement's lock_timeout and statement_timeout (the plan's, else the
+    options'), only when they differ from what the session (or transaction) has."""
+
+    def __init__(self, conn: psycopg.Connection[Any], options: Options) -> None:
+        self.conn = conn
+        self.default = (options.lock_timeout, options.statement_timeout)
+        self.current = self.default
+
+    def set(self, c: Change, local: bool) -> None:
+        wanted = (
+            duration(c.lock_timeout, "lock_timeout") if c.lock_timeout else self.default[0],
+            duration(c.statement_timeout, "statement_timeout")
+            if c.statement_timeout
+            else self.default[1],
+        )
+        scope = "LOCAL " if local else ""
+        for name, have, want in zip(
+            ("lock_timeout", "statement_timeout"), self.current, wanted, strict=True
+        ):
+            if have != want:
+                self.conn.execute(f"SET {scope}{name} = '{want}'".encode())
+        self.current = wanted
+
+    def reset(self) -> None:
+        """After a transaction, SET LOCAL values are gone: the session's are back."""
+        self.current = self.default
+
+
 def _execute(conn: psycopg.Connection[Any], c: Change, i: int, url: str) -> None:
+    secret: str | None = None
     try:
-        conn.execute(c.sql.encode())
+        if isinstance(c, SecretChange):
+            # The value is bound here, read from the environment now; c.sql shows only ***.
+            secret = c.value()
+            if secret is None:
+                return
+            conn.execute(c.template.encode(), (secret,))
+        else:
+            conn.execute(c.sql.encode())
     except psycopg.Error as e:
         first_line = c.sql.strip().splitlines()[0][:200]
-        raise DatabaseError(
-            f"statement {i} failed ({c.action} {c.kind} {c.name}): {first_line}\n  "
-            f"{db.scrub(str(e).strip(), url)}"
+        message = db.scrub(str(e).strip(), url)
+        if secret:
+            message = message.replace(secret, REDACTED)
+        error = _LockTimeout if isinstance(e, psycopg.errors.LockNotAvailable) else DatabaseError
+        raise error(
+            f"statement {i} failed ({c.action} {c.kind} {c.name}): {first_line}\n  {message}"
         ) from None
 
 
-def _drop_invalid_index(conn: psycopg.Connection[Any], name: str) -> None:
-    """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: remove it."""
+def _drop_invalid_index(conn: psycopg.Connection[Any], name: str) -> bool:
+    """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: remove it.
+
+    True when one was dropped.
+    """
     try:
         row = conn.execute(
             "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
@@ -187,8 +267,10 @@ def _drop_invalid_index(conn: psycopg.Connection[Any], name: str) -> None:
         if row and row[0]:
             conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}".encode())
             progress(f"dropped the invalid index {name} that the failed build left")
+            return True
     except psycopg.Error:
         pass  # the connection is gone; the next plan shows the index to rebuild
+    return False
 
 
 def _record(

@@ -43,6 +43,16 @@ DATABASE_OPTION = click.option(
 )
 
 
+ENV_OPTION = click.option(
+    "--env",
+    "env_name",
+    envvar="SCHEMADIFF_ENV",
+    metavar="NAME",
+    help="An environment of schemadiff.toml (or pyproject's [tool.schemadiff]): its URL "
+    "variable, allowed hazards and timeouts (env SCHEMADIFF_ENV).",
+)
+
+
 def _handle_errors(func: F) -> F:
     """Turn user errors into a message on stderr and their exit code; never a traceback."""
 
@@ -104,10 +114,11 @@ def validate(spec_path: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["sql", "mermaid"]),
+    type=click.Choice(["sql", "mermaid", "html"]),
     default="sql",
     show_default=True,
-    help="sql: DDL for an empty database, dependency-ordered; mermaid: an ER diagram.",
+    help="sql: DDL for an empty database, dependency-ordered; mermaid: an ER diagram; html: a "
+    "self-contained report (diagram, every table, searchable).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
 @_handle_errors
@@ -117,7 +128,12 @@ def render(spec_path: str, fmt: str, output: str | None) -> None:
     from schemadiff.spec import load_spec
 
     spec = load_spec(spec_path)
-    text = r.render_sql(spec) if fmt == "sql" else r.mermaid(spec)
+    if fmt == "html":
+        from schemadiff.report import spec_html
+
+        text = spec_html(spec)
+    else:
+        text = r.render_sql(spec) if fmt == "sql" else r.mermaid(spec)
     _write(text, output)
 
 
@@ -143,6 +159,7 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
 @cli.command()
 @SPEC_OPTION
 @DATABASE_OPTION
+@ENV_OPTION
 @click.option(
     "-o",
     "--out",
@@ -153,10 +170,10 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "sql", "json"]),
+    type=click.Choice(["text", "sql", "json", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="What to print on stdout.",
+    help="What to print on stdout (markdown: a pull-request comment; html: a report page).",
 )
 @click.option(
     "--detailed-exitcode",
@@ -165,17 +182,22 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
 )
 @_handle_errors
 def plan(
-    spec_path: str, database_url: str | None, out: str | None, fmt: str, detailed_exitcode: bool
+    spec_path: str,
+    database_url: str | None,
+    env_name: str | None,
+    out: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
 ) -> None:
     """Show what apply would change in the database to make it match the spec.
 
     The spec is built in a throwaway shadow database of the target's Postgres major and
     compared with the target. Each statement carries its hazards (data_loss, ...).
     """
-    from schemadiff import render as r
     from schemadiff import target as tg
     from schemadiff.plan import make_plan
 
+    spec_path, database_url, _ = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
     result = make_plan(spec, target.url)
@@ -183,11 +205,7 @@ def plan(
     if out:
         Path(out).write_text(result.to_json(), encoding="utf-8")
         click.echo(f"plan saved to {out}; apply it with: schemadiff apply {out}", err=True)
-    renderers: dict[str, Callable[[Any], str]] = {
-        "text": r.plan_text, "sql": r.plan_sql, "json": r.plan_json
-    }
-    text = renderers[fmt](result)
-    click.echo(text, nl=False)
+    click.echo(_render_plan(result, fmt, spec), nl=False)
     sys.exit(EXIT_CHANGES if detailed_exitcode and not result.empty else EXIT_OK)
 
 
@@ -195,6 +213,7 @@ def plan(
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, exists=True))
 @SPEC_OPTION
 @DATABASE_OPTION
+@ENV_OPTION
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--allow-hazards",
@@ -225,6 +244,7 @@ def apply(
     plan_file: str | None,
     spec_path: str,
     database_url: str | None,
+    env_name: str | None,
     auto_approve: bool,
     allow_hazards: str,
     lock_timeout: str,
@@ -245,8 +265,12 @@ def apply(
     from schemadiff.hazards import parse_kinds
     from schemadiff.plan import Plan, live_fingerprint, planner, spec_hash
 
+    spec_path, database_url, env = _project_target(spec_path, database_url, env_name)
+    lock_timeout, statement_timeout, lock_wait = _environment_timeouts(
+        env, lock_timeout=lock_timeout, statement_timeout=statement_timeout, lock_wait=lock_wait
+    )
     try:
-        allowed = frozenset(parse_kinds(allow_hazards))
+        allowed = frozenset(parse_kinds(allow_hazards)) | (env.allow_hazards if env else set())
     except ValueError as e:
         raise SchemadiffError(str(e)) from None
     options = ap.Options(
@@ -325,27 +349,32 @@ def _confirm(label: str) -> None:
 @cli.command()
 @SPEC_OPTION
 @DATABASE_OPTION
+@ENV_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
 )
 @_handle_errors
-def drift(spec_path: str, database_url: str | None, fmt: str) -> None:
+def drift(spec_path: str, database_url: str | None, env_name: str | None, fmt: str) -> None:
     """For CI: exit 0 when the database matches the spec, 2 when it drifted, 1 on error."""
-    from schemadiff import render as r
     from schemadiff import target as tg
     from schemadiff.plan import make_plan
 
+    spec_path, database_url, _ = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
     result = make_plan(spec, target.url)
     _print_unmanaged(result.unmanaged)
     if result.empty:
         click.echo(f"in sync: {target.label} matches {spec_path}", err=True)
-        if fmt == "json":
-            click.echo(result.to_json(), nl=False)
+        if fmt != "text":
+            click.echo(_render_plan(result, fmt, spec), nl=False)
         sys.exit(EXIT_OK)
     click.echo(f"drift: {target.label} differs from {spec_path}", err=True)
-    click.echo(r.plan_text(result) if fmt == "text" else result.to_json(), nl=False)
+    click.echo(_render_plan(result, fmt, spec), nl=False)
     sys.exit(EXIT_CHANGES)
 
 
@@ -382,11 +411,450 @@ def dev_stop(spec_path: str) -> None:
 
 # -- seed and config commands ------------------------------------------------------------------
 
+SEED_MODES = ("insert", "upsert", "sync")
+
+
+@cli.command()
+@SPEC_OPTION
+@DATABASE_OPTION
+@click.option(
+    "--mode",
+    type=click.Choice(SEED_MODES),
+    default="insert",
+    show_default=True,
+    help="insert: add missing rows; upsert: also update rows whose seeded columns differ; "
+    "sync: also delete rows the seed files do not list (asks first).",
+)
+@click.option(
+    "--seeds",
+    "seeds_dir",
+    type=click.Path(file_okay=False),
+    help="The seed directory (default: seeds/ next to the spec).",
+)
+@click.option("--yes", is_flag=True, help="Confirm the deletions of --mode sync without asking.")
+@click.option("--dry-run", is_flag=True, help="Print the SQL on stdout; change nothing.")
+@_handle_errors
+def seed(
+    spec_path: str,
+    database_url: str | None,
+    mode: str,
+    seeds_dir: str | None,
+    yes: bool,
+    dry_run: bool,
+) -> None:
+    """Load the default rows of seeds/<table>.yaml (foreign-key order); twice changes nothing.
+
+    Rows are matched by primary key. Prints what changed per table on stderr; with --dry-run,
+    the SQL on stdout. Deleting rows (--mode sync) needs --yes, or y on a terminal.
+    """
+    from schemadiff import apply as ap
+    from schemadiff import render as r
+    from schemadiff import seed as sd
+    from schemadiff import target as tg
+    from schemadiff.hazards import HazardKind
+
+    spec = _load(spec_path)
+    directory = Path(seeds_dir) if seeds_dir else _project_seeds(spec_path, sd.SEEDS_DIR)
+    if not directory.is_dir():
+        raise SchemadiffError(
+            f"no seed directory {directory}: put one file per table there "
+            "(seeds/<table>.yaml, a list of rows), or pass --seeds DIR"
+        )
+    seeds = sd.load_seeds(directory, spec)
+    target = tg.resolve(database_url, spec_path)
+    the_plan = sd.seed_plan(spec, target.url, seeds, mode)
+    if dry_run:
+        if the_plan.changes:
+            click.echo(r.plan_sql(the_plan), nl=False)
+        for line in sd.summary(seeds, the_plan.changes, done=False):
+            click.echo(f"seed ({mode}, dry run): {line}", err=True)
+        sys.exit(EXIT_OK)
+    if not the_plan.changes:
+        click.echo(f"seed ({mode}): nothing to change in {target.label}", err=True)
+        sys.exit(EXIT_OK)
+    deletions = [c for c in the_plan.changes if c.action == "drop"]
+    if deletions and not yes:
+        for c in deletions:
+            click.echo(f"  - {c.name}", err=True)
+        _confirm_seed_deletions(target.label, len(deletions))
+    ap.apply_plan(
+        the_plan,
+        target.url,
+        ap.Options(allowed_hazards=frozenset({HazardKind.SEED_ROWS_DELETED})),
+    )
+    for line in sd.summary(seeds, the_plan.changes, done=True):
+        click.echo(f"seed ({mode}): {line}", err=True)
+
+
+def _confirm_seed_deletions(label: str, n: int) -> None:
+    rows = f"{n} row{'s' if n != 1 else ''}"
+    if not sys.stdin.isatty():
+        raise SchemadiffError(
+            f"seed --mode sync would delete {rows} (listed above; hazard seed_rows_deleted), "
+            "and stdin is not a terminal to ask; pass --yes to confirm"
+        )
+    if not click.confirm(f"Delete {rows} from {label}?", default=False, err=True):
+        raise RefusedError("seed cancelled; nothing changed")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Managed config keys (the spec's config: section); secret values are shown as ***."""
+
+
+@config_group.command("list")
+@SPEC_OPTION
+@DATABASE_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_handle_errors
+def config_list(spec_path: str, database_url: str | None, fmt: str) -> None:
+    """Every key: its value in the database and its description (secrets as ***)."""
+    import json
+
+    from schemadiff import config as cf
+    from schemadiff import target as tg
+
+    spec = _load(spec_path)
+    found = cf.entries(spec, cf.read(spec, tg.resolve(database_url, spec_path).url))
+    if fmt == "json":
+        data = [
+            {
+                "key": e.key,
+                "value": e.shown(),
+                "description": e.description,
+                "secret": e.secret,
+                "in_spec": e.in_spec,
+                "in_database": e.value is not None,
+            }
+            for e in found
+        ]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    rows = [
+        (
+            e.key,
+            "(missing)" if e.value is None else str(e.shown()),
+            e.description if e.in_spec else "(not in the spec: apply deletes it)",
+        )
+        for e in found
+    ]
+    rows.insert(0, ("KEY", "VALUE", "DESCRIPTION"))
+    kw = max(len(k) for k, _, _ in rows)
+    vw = min(max(len(v) for _, v, _ in rows), 40)
+    for k, v, d in rows:
+        click.echo(f"{k:<{kw}}  {v:<{vw}}  {d}".rstrip())
+
+
+@config_group.command("get")
+@click.argument("key")
+@SPEC_OPTION
+@DATABASE_OPTION
+@click.option("--show-secrets", is_flag=True, help="Print a secret's value instead of ***.")
+@_handle_errors
+def config_get(spec_path: str, database_url: str | None, key: str, show_secrets: bool) -> None:
+    """Print the value of KEY in the database (a secret as *** unless --show-secrets)."""
+    from schemadiff import config as cf
+    from schemadiff import target as tg
+
+    spec = _load(spec_path)
+    entry = cf.get(spec, cf.read(spec, tg.resolve(database_url, spec_path).url), key)
+    click.echo(entry.shown(show_secrets))
+    if entry.secret and not show_secrets and entry.value:
+        click.echo(f"({key} is secret; --show-secrets prints it)", err=True)
+
+
+@config_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@SPEC_OPTION
+@DATABASE_OPTION
+@_handle_errors
+def config_set(spec_path: str, database_url: str | None, key: str, value: str) -> None:
+    """Set KEY to VALUE in the database (only keys the spec declares)."""
+    from schemadiff import config as cf
+    from schemadiff import target as tg
+
+    spec = _load(spec_path)
+    target = tg.resolve(database_url, spec_path)
+    for warning in cf.set_value(spec, target.url, key, value):
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"config: {key} set in {target.label}", err=True)
+
 
 # -- import ------------------------------------------------------------------------------------
 
 
+@cli.command("import")
+@DATABASE_OPTION
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the spec to this file (an existing one only with --force); stdout without it.",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option(
+    "--schema", "schema", default="public", show_default=True, help="The schema to import."
+)
+@click.option(
+    "--config-table",
+    metavar="NAME",
+    help="Also import this key/value table's rows as managed config keys (current values "
+    "become defaults; secrets must be marked by hand).",
+)
+@_handle_errors
+def import_command(
+    database_url: str | None,
+    output: str | None,
+    force: bool,
+    schema: str,
+    config_table: str | None,
+) -> None:
+    """Write a spec (schema.yaml) from a live database: adopt an existing database.
+
+    Everything the spec cannot express (domains, partitioned tables, materialized views,
+    policies, ...) is listed on stderr as `not managed: KIND NAME`; `schemadiff plan` against
+    the same database with the written spec is empty.
+    """
+    from schemadiff import target as tg
+    from schemadiff.introspect import import_database
+
+    if output and Path(output).exists() and not force:
+        raise SchemadiffError(f"{output} exists; pass --force to overwrite it")
+    target = tg.resolve(database_url, output or "schema.yaml")
+    result = import_database(target.url, schema, config_table)
+    for item in result.unmanaged:
+        click.echo(f"not managed: {item}", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    _write(result.text, output)
+    if result.problems:
+        click.echo("error: the written spec does not validate (please report this):", err=True)
+        for problem in result.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
 # -- pull-request workflow: diff, fmt, init --------------------------------------------------
+
+def _render_plan(result: Any, fmt: str, spec: Any) -> str:
+    """A plan in one of PLAN_FORMATS (markdown: a pull-request comment; needs the spec)."""
+    from schemadiff import render as r
+
+    if fmt == "markdown":
+        return r.plan_markdown(result, spec)
+    if fmt == "html":
+        from schemadiff.report import plan_html
+
+        return plan_html(result, spec)
+    renderers: dict[str, Callable[[Any], str]] = {
+        "text": r.plan_text, "sql": r.plan_sql, "json": r.plan_json
+    }
+    return renderers[fmt](result)
+
+
+@cli.command("diff")
+@click.argument("old_spec", metavar="OLD_SPEC")
+@click.argument("new_spec", metavar="[NEW_SPEC]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "sql", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout (markdown: a pull-request comment; html: a report page).",
+)
+@click.option(
+    "--major",
+    type=int,
+    metavar="N",
+    help="Postgres major to build both specs in (default: the first local installation).",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the specs differ (0 same, 1 error), like plan --detailed-exitcode.",
+)
+@_handle_errors
+def diff_command(
+    old_spec: str, new_spec: str | None, fmt: str, major: int | None, detailed_exitcode: bool
+) -> None:
+    """What changing the spec from OLD_SPEC to NEW_SPEC does to a database; no database needed.
+
+    Both are built into throwaway databases of a private local Postgres, and NEW_SPEC is
+    planned against the OLD_SPEC one, as `plan` would against a database that holds OLD_SPEC.
+    Rows at stake are unknown, so every hazard that depends on rows is reported. NEW_SPEC
+    defaults to the project's spec (schema.yaml). Either may be `-`, standard input:
+
+    \b
+      git show origin/main:schema.yaml | schemadiff diff - schema.yaml --format markdown
+    """
+    from schemadiff import specdiff
+
+    new_path = new_spec or _project_spec_path(None)
+    if old_spec == specdiff.STDIN and new_path == specdiff.STDIN:
+        raise SchemadiffError("only one of OLD_SPEC and NEW_SPEC can be - (standard input)")
+    old_src, new_src = specdiff.read_source(old_spec), specdiff.read_source(new_path)
+    old, new = specdiff.parse(old_src), specdiff.parse(new_src)
+    result = specdiff.diff_specs(old, new, major, f"{old_src.label} -> {new_src.label}")
+    click.echo(_render_plan(result, fmt, new), nl=False)
+    if result.empty:
+        click.echo(
+            f"no changes: {new_src.label} and {old_src.label} build the same schema", err=True
+        )
+    sys.exit(EXIT_CHANGES if detailed_exitcode and not result.empty else EXIT_OK)
+
+
+@cli.command("fmt")
+@click.argument("files", metavar="[FILE]...", nargs=-1)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Change nothing: exit 1 and print a unified diff when a file is not formatted, else 0.",
+)
+@_handle_errors
+def fmt_command(files: tuple[str, ...], check: bool) -> None:
+    """Rewrite the spec (default schema.yaml) in its canonical layout; comments are kept.
+
+    Keys in the order docs/spec.md shows for each kind of node, 2-space indentation, list
+    items as `  - name: x`. The result loads to the same spec: fmt refuses otherwise. FILE `-`
+    reads standard input and prints the formatted text.
+    """
+    from schemadiff import fmt as f
+    from schemadiff.specdiff import STDIN, read_source
+
+    unformatted = 0
+    for path in files or (_project_spec_path(None),):
+        source = read_source(path)
+        formatted = f.format_text(source.text, source.label)
+        if check:
+            if formatted == source.text:
+                click.echo(f"{source.label}: formatted", err=True)
+                continue
+            unformatted += 1
+            click.echo(f.unified_diff(source.text, formatted, source.label), nl=False)
+            click.echo(f"{source.label}: not formatted; run `schemadiff fmt {path}`", err=True)
+        elif path == STDIN:
+            click.echo(formatted, nl=False)
+        elif formatted == source.text:
+            click.echo(f"{path}: already formatted", err=True)
+        else:
+            Path(path).write_text(formatted, encoding="utf-8")
+            click.echo(f"{path}: formatted", err=True)
+    sys.exit(EXIT_ERROR if unformatted else EXIT_OK)
+
+
+@cli.command("init")
+@click.argument("directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--from-database",
+    metavar="URL",
+    help="Adopt an existing database: its schema becomes schema.yaml (import).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist already.")
+@_handle_errors
+def init_command(directory: str, from_database: str | None, force: bool) -> None:
+    """Start a project in DIR: schema.yaml (an example table), schema.json, seeds/, settings.
+
+    schema.yaml starts with a `# yaml-language-server: $schema=./schema.json` line, so editors
+    with the YAML extension complete and check it against schema.json. With --from-database,
+    schema.yaml describes that database instead of the example (plan against it is empty).
+    """
+    from schemadiff import scaffold
+    from schemadiff.spec import load_spec
+
+    written = scaffold.init(Path(directory), from_database, force)
+    for w in written:
+        click.echo(f"wrote {w.path} ({w.what})", err=True)
+    spec = load_spec(Path(directory) / "schema.yaml")
+    click.echo(
+        f"{len(spec.tables)} table{'s' if len(spec.tables) != 1 else ''} declared. Next: "
+        "edit schema.yaml, then `schemadiff plan` and `schemadiff apply` "
+        "(without DATABASE_URL, an embedded Postgres under .schemadiff/ is used).",
+        err=True,
+    )
+
+
+def _project_spec_path(spec_path: str | None) -> str:
+    """The spec path: given, or SCHEMADIFF_SPEC, or the project file's `spec`, or schema.yaml."""
+    import os
+
+    from schemadiff import project
+
+    if spec_path or os.environ.get("SCHEMADIFF_SPEC"):
+        return spec_path or os.environ["SCHEMADIFF_SPEC"]
+    found = project.load().spec
+    return _shown_path(found) if found else "schema.yaml"
+
+
+def _project_seeds(spec_path: str, default: str) -> Path:
+    """The seed directory: the project file's `seeds`, else `default` next to the spec."""
+    from schemadiff import project
+
+    found = project.load().seeds
+    return Path(_shown_path(found)) if found else Path(spec_path).parent / default
+
+
+def _shown_path(path: Path) -> str:
+    """A path relative to the current directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _project_target(
+    spec_path: str, database_url: str | None, env_name: str | None
+) -> tuple[str, str | None, Any]:
+    """Apply the project file (schemadiff.toml / [tool.schemadiff]) to plan, apply and drift.
+
+    The spec comes from the file unless --spec (or SCHEMADIFF_SPEC) names one. With --env,
+    the URL comes from the environment's `url_env` variable, which wins over DATABASE_URL;
+    giving --database-url as well is an error.
+    """
+    import os
+
+    from click.core import ParameterSource
+
+    from schemadiff import project
+
+    ctx = click.get_current_context()
+    settings = project.load()
+    if ctx.get_parameter_source("spec_path") == ParameterSource.DEFAULT and settings.spec:
+        spec_path = _shown_path(settings.spec)
+    if not env_name:
+        return spec_path, database_url, None
+    env = settings.environment(env_name)
+    if ctx.get_parameter_source("database_url") == ParameterSource.COMMANDLINE:
+        raise SchemadiffError(
+            f"give --env {env_name} or --database-url, not both (the environment names its URL "
+            f"in {env.url_env or 'DATABASE_URL'})"
+        )
+    if env.url_env:
+        database_url = os.environ.get(env.url_env)
+        if not database_url:
+            raise SchemadiffError(
+                f"environment '{env_name}' reads its database URL from the variable "
+                f"{env.url_env}, which is not set"
+            )
+    click.echo(f"environment: {env_name} ({settings.file})", err=True)
+    return spec_path, database_url, env
+
+
+def _environment_timeouts(env: Any, **given: str) -> tuple[str, str, str]:
+    """apply's timeouts: the command line's, else the environment's, else the defaults."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    out = []
+    for name in ("lock_timeout", "statement_timeout", "lock_wait"):
+        value = given[name]
+        if env is not None and ctx.get_parameter_source(name) == ParameterSource.DEFAULT:
+            value = getattr(env, name) or value
+        out.append(value)
+    return out[0], out[1], out[2]
 
 
 # -- reset and verify --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -184,8 +184,174 @@ class TableRows:
             self._counted[key] = int(row[0]) if row else None
         return self._counted[key]
 
+    def size(self, key: str) -> int | None:
+        """pg_total_relation_size of a table (indexes and TOAST included), asked on demand."""
+        if key not in self._estimates or not self.url:
+            return None
+        sizes: dict[str, int | None] = self.__dict__.setdefault("_sizes", {})
+        if key not in sizes:
+            regclass = self._estimates[key][2]
+            try:
+                with connection(self.url) as conn:
+                    row = conn.execute(
+                        "select pg_total_relation_size(to_regclass(%s))", (regclass,)
+                    ).fetchone()
+                sizes[key] = int(row[0]) if row and row[0] is not None else None
+            except DatabaseError:
+                sizes[key] = None
+        return sizes[key]
+
+    def rename(self, old: str, new: str) -> None:
+        """A table renamed in the plan keeps its rows at stake under its new name."""
+        if old in self._estimates:
+            self._estimates[new] = self._estimates.pop(old)
+            if old in self._counted:
+                self._counted[new] = self._counted.pop(old)
+
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "url": ""}  # a cached snapshot never counts, nor keeps URLs
+
+
+# Objects that depend on another (pg_depend, normal dependencies), described for people and
+# keyed the way the differ keys them, so what the plan drops itself can be told apart.
+_DEPENDENTS_SQL = """
+with d as (
+  select distinct dep.classid, dep.objid, dep.objsubid
+    from pg_depend dep
+   where dep.refclassid = %(refclass)s::regclass and dep.refobjid = %(refobj)s::oid
+     and (%(subid)s = 0 or dep.refobjsubid = %(subid)s) and dep.deptype = 'n'
+)
+select
+  case when d.classid = 'pg_rewrite'::regclass then
+         (select case c.relkind when 'm' then 'materialized view ' else 'view ' end
+                 || c.oid::regclass::text
+            from pg_rewrite r join pg_class c on c.oid = r.ev_class where r.oid = d.objid)
+       else pg_describe_object(d.classid, d.objid, d.objsubid) end,
+  case d.classid
+    when 'pg_constraint'::regclass then
+      (select format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
+                     replace(c.relname, '"', '""'), replace(co.conname, '"', '""'))
+         from pg_constraint co join pg_class c on c.oid = co.conrelid
+         join pg_namespace n on n.oid = c.relnamespace where co.oid = d.objid)
+    when 'pg_trigger'::regclass then
+      (select format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
+                     replace(c.relname, '"', '""'), replace(t.tgname, '"', '""'))
+         from pg_trigger t join pg_class c on c.oid = t.tgrelid
+         join pg_namespace n on n.oid = c.relnamespace where t.oid = d.objid)
+    when 'pg_attrdef'::regclass then
+      (select format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
+                     replace(c.relname, '"', '""'), replace(a.attname, '"', '""'))
+         from pg_attrdef ad join pg_class c on c.oid = ad.adrelid
+         join pg_namespace n on n.oid = c.relnamespace
+         join pg_attribute a on a.attrelid = ad.adrelid and a.attnum = ad.adnum
+        where ad.oid = d.objid)
+    when 'pg_class'::regclass then
+      (select format('"%%s"."%%s"', replace(n.nspname, '"', '""'), replace(c.relname, '"', '""'))
+              || case when d.objsubid > 0 then format('."%%s"', replace(
+                   (select attname from pg_attribute
+                     where attrelid = c.oid and attnum = d.objsubid), '"', '""')) else '' end
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = d.objid)
+    when 'pg_proc'::regclass then
+      (select format('"%%s"."%%s"(%%s)', replace(n.nspname, '"', '""'),
+                     replace(p.proname, '"', '""'), pg_get_function_identity_arguments(p.oid))
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.oid = d.objid)
+  end
+  from d
+ order by 1
+"""
+
+_VOLATILITY_RANK = {"i": 0, "s": 1, "v": 2}
+
+
+class Catalog:
+    """Questions about one database's catalog, asked only when a hazard needs the answer.
+
+    Each opens a short connection of its own; answers are cached for the plan. Without a URL
+    (a cached snapshot), every answer is "unknown" and the caller assumes the worst.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._casts: set[tuple[str, str]] | None = None
+        self._volatility: dict[str, str | None] = {}
+
+    def _query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]] | None:
+        if not self.url:
+            return None
+        try:
+            with connection(self.url) as conn:
+                return list(conn.execute(sql.encode() if params is None else sql, params))
+        except DatabaseError:
+            return None
+
+    def binary_coercible(self) -> set[tuple[str, str]]:
+        """(source, target) type pairs Postgres converts without touching the data (pg_cast)."""
+        if self._casts is None:
+            rows = self._query(
+                "select format_type(castsource, null), format_type(casttarget, null) "
+                "from pg_cast where castmethod = 'b'"
+            )
+            self._casts = {(str(a), str(b)) for a, b in rows or []}
+        return self._casts
+
+    def volatility(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Function name -> 'i' | 's' | 'v' (the most volatile of its overloads); None: none."""
+        wanted = sorted({n for n in names if n not in self._volatility})
+        if wanted:
+            rows = self._query(
+                "select proname, string_agg(provolatile::text, '') from pg_proc "
+                "where proname = any(%s) group by proname",
+                (wanted,),
+            )
+            found = {
+                str(name): max(str(flags), key=lambda f: _VOLATILITY_RANK.get(f, 2))
+                for name, flags in rows or []
+            }
+            for name in wanted:
+                self._volatility[name] = found.get(name)
+        return {n: self._volatility.get(n) for n in names}
+
+    def dependents(
+        self, kind: str, schema: str, name: str, detail: str | None = None
+    ) -> list[tuple[str, str | None]]:
+        """What depends on an object: (description, differ-style key or None), by name.
+
+        `kind`: relation (a table or sequence; `detail` narrows it to one column), function
+        (`detail`: its identity arguments) or type.
+        """
+        lookups = {
+            "relation": (
+                "pg_class",
+                "select c.oid, coalesce((select attnum from pg_attribute where attrelid = c.oid"
+                " and attname = %(detail)s), 0) from pg_class c join pg_namespace n"
+                " on n.oid = c.relnamespace where n.nspname = %(schema)s and c.relname = %(name)s",
+            ),
+            "function": (
+                "pg_proc",
+                "select p.oid, 0 from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+                " where n.nspname = %(schema)s and p.proname = %(name)s"
+                " and pg_get_function_identity_arguments(p.oid) = coalesce(%(detail)s, '')",
+            ),
+            "type": (
+                "pg_type",
+                "select t.oid, 0 from pg_type t join pg_namespace n on n.oid = t.typnamespace"
+                " where n.nspname = %(schema)s and t.typname = %(name)s",
+            ),
+        }
+        refclass, lookup = lookups[kind]
+        rows = self._query(lookup, {"schema": schema, "name": name, "detail": detail})
+        if not rows:
+            return []
+        oid, subid = rows[0]
+        if kind == "relation" and detail is not None and not subid:
+            return []
+        found = self._query(
+            _DEPENDENTS_SQL, {"refclass": refclass, "refobj": oid, "subid": int(subid)}
+        )
+        return [(str(desc), None if key is None else str(key)) for desc, key in found or []]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "url": ""}
 
 
 def table_rows(conn: psycopg.Connection[Any], url: str, schema: str) -> TableRows:

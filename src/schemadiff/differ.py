@@ -13,12 +13,16 @@ of phases follows migra's `add_all_changes`, with our own code where migra is wr
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemadiff import renames as rn
+from schemadiff import sqlread
+from schemadiff import types as pgtypes
 from schemadiff._migra import Changes as MigraChanges
 from schemadiff._migra import (
     differences,
@@ -27,8 +31,9 @@ from schemadiff._migra import (
     get_selectable_differences,
     statements_from_differences,
 )
-from schemadiff.db import TableRows
+from schemadiff.db import Catalog, TableRows, sequence_options, view_dependencies
 from schemadiff.hazards import Hazard, HazardKind
+from schemadiff.spec import INDEX_METHODS
 
 # Column type changes Postgres makes without losing data (old base type -> safe new types).
 _WIDENING = {
@@ -42,16 +47,26 @@ _WIDENING = {
 }
 
 
+# Per-statement timeouts (apply sets them before each statement; None: apply's options).
+# Online steps (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) block no reads or writes
+# while they wait or run, so they may take long; catalog-only changes must get their lock
+# quickly or give up (apply retries a lock timeout a few times).
+LONG_TIMEOUT = "6h"
+CATALOG_LOCK_TIMEOUT = "3s"
+
+
 @dataclass(frozen=True)
 class Change:
     """One statement of a plan: what it does to which object, and its hazards."""
 
-    action: str  # create | alter | drop
+    action: str  # create | alter | drop | rename
     kind: str  # table | column | index | constraint | function | trigger | comment | ...
     name: str
     sql: str
     transactional: bool = True
     hazards: tuple[Hazard, ...] = ()
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
 
 
 @dataclass
@@ -68,6 +83,10 @@ class Snapshot:
     comments: dict[str, str | None]  # COMMENT ON target -> comment (None: object, no comment)
     rows: TableRows  # quoted table name -> rows at stake (get() gives None: unknown)
     unmanaged: list[str]
+    # Kinds compared only when the spec declares them ("views", "sequences"), and then the
+    # options of each sequence: quoted name -> "AS ... START WITH ... CYCLE".
+    manages: frozenset[str] = frozenset()
+    sequence_options: dict[str, str] = field(default_factory=dict)
 
 
 def snapshot(
@@ -76,51 +95,278 @@ def snapshot(
     comments: dict[str, str | None],
     rows: TableRows,
     other_schemas: Iterable[str] = (),
+    manages: Collection[str] = (),
 ) -> Snapshot:
-    """Inspect one database (one schema of it); remove and name what the spec cannot express."""
+    """Inspect one database (one schema of it); remove and name what the spec cannot express.
+
+    `manages`: the kinds compared only when the spec declares them (Spec.manages): "views",
+    "sequences" (standalone ones; those of serial columns are always compared).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         inspector = get_inspector(sa_conn, schema=schema)
     unmanaged = [f"schema {s} (only schema '{schema}' is managed)" for s in other_schemas]
-    unmanaged += _remove_unmanaged(inspector)
+    # schemainspect misses some of what a view reads (partitioned tables, aggregates).
+    reads = {}
+    if "views" in manages:
+        reads = view_dependencies(sa_conn.connection.driver_connection, schema)
+    unmanaged += _remove_unmanaged(inspector, schema, manages, reads)
+    for f in inspector.functions.values():
+        # Line breaks around a body mean nothing (schemadiff writes `AS $fn$\n...\n$fn$`).
+        f.definition = (f.definition or "").strip("\n")
+    options = {}
+    if "sequences" in manages:
+        options = sequence_options(sa_conn.connection.driver_connection, schema)
     # Detach from the connection: a snapshot is plain data (and can be cached on disk).
     inspector.c = inspector.engine = inspector.dialect = None
-    return Snapshot(inspector, comments, rows, unmanaged)
+    return Snapshot(inspector, comments, rows, unmanaged, frozenset(manages), options)
 
 
-def _remove_unmanaged(i: Any) -> list[str]:
-    """Objects of kinds the spec cannot express: left alone, listed by name."""
+def _remove_unmanaged(
+    i: Any,
+    schema: str,
+    manages: Collection[str] = (),
+    view_reads: Mapping[str, Collection[str]] | None = None,
+) -> list[str]:
+    """Objects the spec cannot express: taken out of the comparison, listed by name (and why).
+
+    First whole kinds (views and standalone sequences unless the spec declares them), then
+    single objects of managed kinds that the spec cannot write (a table with a domain-typed
+    column, a STRICT function, an exclusion constraint, a trigger with arguments, ...), then
+    whatever depends on an object taken out. `schemadiff import` writes exactly what is left.
+    """
     found: list[str] = []
+
+    def drop(attr: str, key: str, label: str | None, reason: str | None = None) -> None:
+        getattr(i, attr).pop(key, None)
+        i.selectables.pop(key, None)
+        i.relations.pop(key, None)
+        if label:
+            found.append(f"{label} {key}" + (f" ({reason})" if reason else ""))
 
     def take(attr: str, label: str, keep: Any = lambda v: False) -> None:
         things = getattr(i, attr)
         for key in list(things):
             if not keep(things[key]):
-                found.append(f"{label} {key}")
-                del things[key]
-                i.selectables.pop(key, None)
-                i.relations.pop(key, None)
+                drop(attr, key, label)
 
-    take("views", "view")
+    # Types the spec cannot declare, as columns and arguments spell them (with or without schema).
+    foreign_types = {
+        name: kind
+        for kind, attr in (("domain", "domains"), ("composite type", "composite_types"))
+        for key, obj in getattr(i, attr).items()
+        for name in (key, obj.name, f"{obj.schema}.{obj.name}")
+    }
+    if "views" not in manages:
+        take("views", "view")
     take("materialized_views", "materialized view")
     take("composite_types", "composite type")
     take("domains", "domain")
     take("rlspolicies", "policy")
     take("collations", "collation")
-    take("sequences", "sequence", keep=lambda s: bool(s.quoted_table_and_column_name))
+    take(
+        "sequences",
+        "sequence",
+        keep=lambda s: bool(s.quoted_table_and_column_name) or "sequences" in manages,
+    )
     take("functions", "routine", keep=lambda f: getattr(f, "kind", "f") == "f")
-    for key in [k for k, t in i.tables.items() if t.is_partitioned or t.parent_table]:
-        found.append(f"partitioned table {key}")
-        del i.tables[key]
-        i.selectables.pop(key, None)
-        i.relations.pop(key, None)
-    for key in [k for k, ix in i.indexes.items() if f"{ix.quoted_full_table_name}" not in i.tables]:
-        del i.indexes[key]
-    for key in [k for k, c in i.constraints.items() if c.quoted_full_table_name not in i.tables]:
-        del i.constraints[key]
-    for key in [k for k, t in i.triggers.items() if t.quoted_full_selectable_name not in i.tables]:
-        del i.triggers[key]
+    for key, t in list(i.tables.items()):
+        if t.is_partitioned or t.is_partitioning_child_table:
+            drop("tables", key, "partitioned table")
+        elif t.parent_table:
+            drop("tables", key, "table", f"inherits from {t.parent_table}")
+    enums = {e.name for e in i.enums.values()}
+    extensions = [e.name for e in i.extensions.values()]
+    for key, t in list(i.tables.items()):
+        if reason := _table_problem(t, schema, enums, extensions, foreign_types):
+            drop("tables", key, "table", reason)
+            foreign_types[t.name] = foreign_types[key] = "table"
+    overloads = Counter(f.name for f in i.functions.values())
+    for key, f in list(i.functions.items()):
+        if overloads[f.name] > 1:
+            drop("functions", key, "function", "overloaded; the spec names functions alone")
+        elif reason := _function_problem(f, i, foreign_types):
+            drop("functions", key, "function", reason)
+
+    def managed(key: str) -> bool:
+        kinds = ("tables", "views", "functions", "enums", "sequences")
+        return any(key in getattr(i, kind) for kind in kinds)
+
+    changed = True
+    while changed:  # views on views: until no view reads something taken out
+        changed = False
+        for key, v in list(i.views.items()):
+            reads = (view_reads or {}).get(key, v.dependent_on)
+            missing = sorted(d for d in reads if not managed(d))
+            if missing:
+                drop("views", key, "view", f"reads {missing[0]}, which is not managed")
+                changed = True
+    for key, v in list(i.views.items()):
+        for c in v.columns.values():
+            if c.dbtypestr.replace("[]", "") in foreign_types:
+                drop("views", key, "view", f"column {c.name} has type {c.dbtypestr}")
+                break
+    # Foreign keys last: one whose referenced key was taken out goes too.
+    constraints = sorted(i.constraints.items(), key=lambda kv: kv[1].is_fk)
+    for key, c in constraints:
+        if c.quoted_full_table_name not in i.tables:
+            del i.constraints[key]  # goes with its table, which is listed
+            continue
+        if reason := _constraint_problem(c, i):
+            del i.constraints[key]
+            found.append(f"constraint {key} ({reason})")
+    for key, ix in list(i.indexes.items()):
+        if ix.quoted_full_table_name not in i.tables:
+            del i.indexes[key]
+        elif ix.constraint is not None:
+            if ix.constraint.quoted_full_name not in i.constraints:
+                del i.indexes[key]  # goes with its constraint, which is listed
+        elif reason := _index_problem(ix):
+            del i.indexes[key]
+            found.append(f"index {key} ({reason})")
+    for key, tg in list(i.triggers.items()):
+        on = tg.quoted_full_selectable_name
+        if on not in i.tables:
+            del i.triggers[key]
+            if on in i.views:
+                found.append(f"trigger {key} (on a view)")
+        elif reason := _trigger_problem(tg, i.functions):
+            del i.triggers[key]
+            found.append(f"trigger {key} ({reason})")
+    for key, sq in list(i.sequences.items()):
+        if sq.table_name and _quoted(sq.schema, sq.table_name) not in i.tables:
+            drop("sequences", key, "sequence", f"owned by {sq.table_name}, which is not managed")
     return sorted(found)
+
+
+def _quoted(*names: str) -> str:
+    return ".".join('"' + n.replace('"', '""') + '"' for n in names)
+
+
+def _table_problem(
+    t: Any, schema: str, enums: set[str], extensions: list[str], foreign_types: dict[str, str]
+) -> str | None:
+    """Why the spec cannot write this table (None: it can)."""
+    if t.persistence == "u":
+        return "unlogged"
+    if t.rowsecurity or t.forcerowsecurity:
+        return "row level security"
+    for c in t.columns.values():
+        if c.is_generated:
+            return f"column {c.name} is generated"
+        if c.collation:
+            return f"column {c.name} has collation {c.collation}"
+        if c.is_enum:
+            if c.enum is not None and c.enum.schema != schema:
+                return f"column {c.name} has type {c.dbtypestr} of schema {c.enum.schema}"
+            continue
+        base = c.dbtypestr.replace("[]", "")
+        if base in foreign_types:
+            return f"column {c.name} has type {c.dbtypestr}, a {foreign_types[base]}"
+        if pgtypes.check_type(c.dbtypestr, enums, extensions):
+            return f"column {c.name} has type {c.dbtypestr}, which the spec cannot declare"
+    return None
+
+
+_FUNCTION_OPTIONS = ("IMMUTABLE", "STABLE", "SECURITY DEFINER")
+
+
+def _function_problem(f: Any, i: Any, foreign_types: dict[str, str]) -> str | None:
+    """Why the spec cannot write this function: its language, options, or types."""
+    if f.language not in ("SQL", "PLPGSQL"):
+        return f"language {str(f.language).lower()}"
+    lines = str(f.full_definition).split("\n")
+    body_at = next((n for n, line in enumerate(lines) if line.startswith("AS ")), None)
+    if body_at is None:
+        return "SQL-standard body (BEGIN ATOMIC or RETURN)"
+    for line in lines[1:body_at]:
+        words = line.strip()
+        if words.startswith(("RETURNS ", "LANGUAGE ")):
+            continue
+        for option in _FUNCTION_OPTIONS:
+            words = words.replace(option, "")
+        if words.strip():
+            return " ".join(words.split())
+    returns = str(f.returntype or "")
+    if returns.startswith('"') and returns not in i.tables and returns not in i.enums:
+        return f"returns {returns}, which is not managed"
+    for arg in f.inputs:
+        base = str(arg.dbtypestr).replace("[]", "")
+        if base in foreign_types:
+            return f"argument {arg.name} has type {arg.dbtypestr}, a {foreign_types[base]}"
+    return None
+
+
+def _constraint_problem(c: Any, i: Any) -> str | None:
+    d = str(c.definition)
+    kind = c.constraint_type
+    if kind == "EXCLUDE":
+        return "exclusion constraint"
+    if d.endswith(" NOT VALID"):
+        return "NOT VALID"
+    if kind == "CHECK":
+        return "NO INHERIT" if "NO INHERIT" in d else None
+    if kind in ("PRIMARY KEY", "UNIQUE"):
+        for part in ("DEFERRABLE", "INCLUDE (", "NULLS NOT DISTINCT", "WITH (", "TABLESPACE"):
+            if part in d:
+                return part.rstrip(" (")
+        return None
+    target = c.quoted_full_foreign_table_name
+    if target not in i.tables:
+        return f"references {target}, which is not managed"
+    if m := re.search(r"\) MATCH (FULL|PARTIAL)\b", d):
+        return f"MATCH {m.group(1)}"
+    if re.search(r" ON DELETE SET (NULL|DEFAULT) \(", d):
+        return "ON DELETE with a column list"
+    wanted = sorted(c.fk_columns_foreign or [])
+    keys = [
+        sorted(k.index.key_columns or [])
+        for k in i.constraints.values()
+        if k.quoted_full_table_name == target
+        and k.constraint_type in ("PRIMARY KEY", "UNIQUE")
+        and k.index is not None
+    ]
+    if wanted not in keys:
+        return "references columns that are no primary key or unique constraint"
+    return None
+
+
+def _index_problem(ix: Any) -> str | None:
+    if ix.algorithm not in INDEX_METHODS:
+        return f"method {ix.algorithm}"
+    d = str(ix.definition)
+    for part, why in (
+        (") WITH (", "storage parameters"),
+        (" TABLESPACE ", "tablespace"),
+        (" NULLS NOT DISTINCT", "NULLS NOT DISTINCT"),
+        (" COLLATE ", "collation"),
+    ):
+        if part in d:
+            return why
+    if re.search(r"\w\(\w+\s*=", d.split(" USING ", 1)[-1]):
+        return "operator class options"
+    return None
+
+
+# What a trigger the spec can write looks like, as pg_get_triggerdef prints it.
+_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"(),.]+)'
+TRIGGER_FORM = re.compile(
+    rf"CREATE TRIGGER (?P<name>{_IDENT}) (?P<timing>BEFORE|AFTER|INSTEAD OF) "
+    r"(?P<events>(?:INSERT|UPDATE|DELETE|TRUNCATE)(?: OR (?:INSERT|UPDATE|DELETE|TRUNCATE))*) "
+    rf"ON (?P<table>{_IDENT}(?:\.{_IDENT})?) FOR EACH (?P<for_each>ROW|STATEMENT)"
+    rf"(?: WHEN \((?P<when>.*)\))? EXECUTE FUNCTION (?P<function>{_IDENT}(?:\.{_IDENT})?)\(\)",
+    re.DOTALL,
+)
+
+
+def _trigger_problem(tg: Any, functions: Mapping[str, Any]) -> str | None:
+    if tg.enabled != "O":
+        return "disabled or replica-only"
+    if not TRIGGER_FORM.fullmatch(str(tg.full_definition)):
+        return "UPDATE OF, REFERENCING, arguments or a constraint trigger"
+    if f"{_quoted(tg.proc_schema, tg.proc_name)}()" not in functions:
+        return f"calls {tg.proc_schema}.{tg.proc_name}, which is not managed"
+    return None
 
 
 def accept_equivalent_checks(
@@ -169,11 +415,20 @@ def _definition(obj: Any) -> str:
     return repr(sorted(vars(obj).items()))
 
 
-def diff(live: Snapshot, target: Snapshot) -> Diff:
-    """The changes that turn `live` into `target`, in an order Postgres accepts."""
+def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) -> Diff:
+    """The changes that turn `live` into `target`, in an order Postgres accepts.
+
+    Declared renames come first: they rename objects of the live snapshot in place, so what
+    follows compares the renamed objects with the target's (see renames.py).
+    """
     a, b = live.inspector, target.inspector
+    out: list[Change] = [
+        Change("rename", st.kind, st.name, st.sql, lock_timeout=CATALOG_LOCK_TIMEOUT)
+        for st in rn.apply(a, b, live.comments, live.rows, renames)
+    ]
+    ctx = _Context(live, target)
     ch = MigraChanges(a, b)
-    out: list[Change] = []
+    later = _Later()
 
     def add(
         stmts: Iterable[str],
@@ -190,31 +445,43 @@ def diff(live: Snapshot, target: Snapshot) -> Diff:
     add(ch.extensions(creations_only=True, modifications=False), "create", "extension")
     add(ch.extensions(modifications_only=True, modifications=True), "alter", "extension")
     add(ch.enums(creations_only=True, modifications=False), "create", "enum")
-    add(ch.sequences(creations_only=True), "create", "sequence")
-    out += _simple("trigger", a.triggers, b.triggers, drops=True)
-    rebuilt_fks = _fks_on_replaced_unique_indexes(a, b)
-    out += _simple("constraint", _non_pk(a), _non_pk(b), drops=True, also=rebuilt_fks)
-    out += _selectables(a, b, drops=True)
+    if "sequences" in target.manages:
+        out += _sequence_changes(live, target)
+    else:
+        add(ch.sequences(creations_only=True), "create", "sequence")
+    # Checks and triggers calling a function that is dropped and created again go with it.
+    gone_functions = _replaced_function_names(a, b)
+    also_triggers = {k for k, t in a.triggers.items() if t.proc_name in gone_functions}
+    out += _simple("trigger", a.triggers, b.triggers, drops=True, also=also_triggers)
+    rebuilt = _fks_on_replaced_unique_indexes(a, b) | _checks_calling(a, b, gone_functions)
+    out += _simple("constraint", _non_pk(a), _non_pk(b), drops=True, also=rebuilt)
+    ctx.replaced |= also_triggers | rebuilt
+    ctx.forgotten = _forget_defaults_calling(a, gone_functions)
+    out += _selectables(a, b, drops=True, ctx=ctx)
     out += _simple("constraint", _pk(a), _pk(b), drops=True)
     out += _simple("index", a.indexes, b.indexes, drops=True)
     out += _early_functions(a, b)
-    out += _tables(live, target)
-    add(ch.sequences(drops_only=True), "drop", "sequence")
-    out += _enum_drops(a, b)
+    out += _tables(ctx, later)
+    out += _sequence_drops(ctx, ch.sequences(drops_only=True))
+    out += _enum_drops(ctx)
     add(ch.extensions(drops_only=True, modifications=False), "drop", "extension")
-    out += _index_creations(live, target)
+    out += _index_creations(ctx, later)
     out += _simple("constraint", _pk(a), _pk(b), creations=True)
-    out += _simple("constraint", _non_pk(a), _non_pk(b), creations=True, also=rebuilt_fks)
+    out += _constraint_creations(ctx, rebuilt, later)
     out += _selectables(a, b, creations=True, skip=_early_function_keys(a, b))
-    out += _simple("trigger", a.triggers, b.triggers, creations=True)
-    add(ch.schemas(drops_only=True), "drop", "schema")
+    out += _simple("trigger", a.triggers, b.triggers, creations=True, also=also_triggers)
+    add(
+        ch.schemas(drops_only=True),
+        "drop",
+        "schema",
+        hazards=(Hazard(HazardKind.DATA_LOSS, "drops a schema and everything in it"),),
+    )
     out += _comments(live.comments, target.comments)
     out = _without_redundant_drops(out, a, b)
-    # Statements run in order; the transactional ones first in one transaction, then the rest.
-    return Diff(
-        [c for c in out if c.transactional] + [c for c in out if not c.transactional],
-        live.unmanaged,
-    )
+    # Statements run in order: the transactional ones first in one transaction, then the
+    # rest one by one, each online step after the one it needs (build, attach, validate).
+    inside = [c for c in out if c.transactional]
+    return Diff(inside + [c for c in out if not c.transactional] + later.all(), live.unmanaged)
 
 
 def _without_redundant_drops(changes: list[Change], a: Any, b: Any) -> list[Change]:
@@ -312,10 +579,12 @@ def _early_function_keys(a: Any, b: Any) -> set[str]:
     sel_b = OrderedDict(sorted(b.selectables.items()))
     added, _, modified, _ = differences(sel_a, sel_b)
     pending = {k for k, v in list(added.items()) + list(modified.items()) if v.relationtype != "f"}
+    # A function returning a table's rows depends on it, which schemainspect does not record.
     return {
         k
         for k, v in list(added.items()) + list(modified.items())
-        if v.relationtype == "f" and not (set(getattr(v, "dependent_on", [])) & pending)
+        if v.relationtype == "f"
+        and not ({*getattr(v, "dependent_on", []), getattr(v, "returntype", None)} & pending)
     }
 
 
@@ -338,7 +607,12 @@ def _early_functions(a: Any, b: Any) -> list[Change]:
 
 
 def _selectables(
-    a: Any, b: Any, drops: bool = False, creations: bool = False, skip: set[str] | None = None
+    a: Any,
+    b: Any,
+    drops: bool = False,
+    creations: bool = False,
+    skip: set[str] | None = None,
+    ctx: _Context | None = None,
 ) -> list[Change]:
     """Functions (and any other selectable but tables), in migra's dependency order."""
     sel_a = OrderedDict(sorted(a.selectables.items()))
@@ -372,26 +646,26 @@ def _selectables(
         obj = kind_of.get(key)
         kind = "function" if obj is None or obj.relationtype == "f" else "view"
         action = "drop" if drops else ("alter" if key in modified else "create")
-        out.append(Change(action, kind, key, _sql(sql)))
+        hazards: tuple[Hazard, ...] = ()
+        cascade = False
+        if drops and ctx is not None and kind == "function" and key in sel_a:
+            hazards, cascade = ctx.function_drop(key)
+        sql = _sql(sql) + (" cascade" if cascade else "")
+        out.append(Change(action, kind, key, sql, hazards=hazards))
     return out
 
 
-def _tables(live: Snapshot, target: Snapshot) -> list[Change]:
+def _tables(ctx: _Context, later: _Later) -> list[Change]:
     """Tables and their columns, each statement with the hazards it carries."""
-    a, b = live.inspector, target.inspector
+    a, b = ctx.a, ctx.b
     added, removed, modified, _ = differences(a.tables, b.tables)
     out: list[Change] = []
     for key, t in removed.items():
-        rows = live.rows.get(key)
-        out.append(
-            Change(
-                "drop",
-                "table",
-                key,
-                _sql(t.drop_statement),
-                hazards=(Hazard(HazardKind.DATA_LOSS, f"drops table {key} and its rows", rows),),
-            )
-        )
+        hazards = [ctx.stake(HazardKind.DATA_LOSS, f"drops table {key} and its rows", key)]
+        deps, _found = ctx.dependents("relation", t.schema, t.name, own=key)
+        hazards += ctx.dropped_along(key, deps)
+        sql = _sql(t.drop_statement) + (" cascade" if deps else "")
+        out.append(Change("drop", "table", key, sql, hazards=tuple(hazards)))
     enums_pre, enums_post = get_enum_modifications(
         a.tables, b.tables, a.enums, b.enums, return_tuple=True
     )
@@ -408,7 +682,7 @@ def _tables(live: Snapshot, target: Snapshot) -> list[Change]:
             out.append(Change("alter", "table", key, _sql(t.alter_rls_statement)))
     out += [Change("alter", "enum", "", _sql(s)) for s in enums_post]
     for key, t in modified.items():
-        out += _table_alters(key, a.tables[key], t, live.rows.get(key))
+        out += _table_alters(key, a.tables[key], t, ctx, later)
     _, _, seq_modified, _ = differences(a.sequences, b.sequences)
     for key, seq in b.sequences.items():
         owner = seq.quoted_table_and_column_name
@@ -421,10 +695,17 @@ def _tables(live: Snapshot, target: Snapshot) -> list[Change]:
     return out
 
 
-def _table_alters(key: str, before: Any, after: Any, rows: int | None) -> list[Change]:
+def _table_alters(key: str, before: Any, after: Any, ctx: _Context, later: _Later) -> list[Change]:
     out: list[Change] = []
+    rows = ctx.rows(key)
     if after.is_unlogged != before.is_unlogged:
-        out.append(Change("alter", "table", key, _sql(after.alter_unlogged_statement)))
+        mode = "UNLOGGED" if after.is_unlogged else "LOGGED"
+        hz = (
+            (ctx.stake(HazardKind.TABLE_REWRITE, f"SET {mode} rewrites {key}", key),)
+            if rows != 0
+            else ()
+        )
+        out.append(Change("alter", "table", key, _sql(after.alter_unlogged_statement), hazards=hz))
     c_added, c_removed, c_modified, _ = differences(before.columns, after.columns)
     for name in list(c_modified):
         c, old = after.columns[name], before.columns[name]
@@ -435,26 +716,31 @@ def _table_alters(key: str, before: Any, after: Any, rows: int | None) -> list[C
             del c_modified[name]
             c_removed[name], c_added[name] = old, c
     for c in c_removed.values():
-        out.append(
-            Change(
-                "drop",
-                "column",
-                f"{key}.{c.quoted_name}",
-                _sql(after.alter_table_statement(c.drop_column_clause)),
-                hazards=(
-                    Hazard(HazardKind.DATA_LOSS, f"drops column {key}.{c.quoted_name}", rows),
-                ),
-            )
-        )
+        column = f"{key}.{c.quoted_name}"
+        hazards = [ctx.stake(HazardKind.DATA_LOSS, f"drops column {column}", key)]
+        deps, _found = ctx.dependents("relation", before.schema, before.name, c.name)
+        hazards += ctx.dropped_along(column, deps)
+        sql = _sql(after.alter_table_statement(c.drop_column_clause)) + _cascade(deps)
+        out.append(Change("drop", "column", column, sql, hazards=tuple(hazards)))
     for c in c_added.values():
-        hazards: tuple[Hazard, ...] = ()
+        hazards = []
         if c.not_null and not c.default and not c.is_identity and rows:
-            hazards = (
+            hazards.append(
                 Hazard(
                     HazardKind.NOT_NULL_ON_EXISTING_ROWS,
                     f"adds NOT NULL column {c.quoted_name} without a default to a table with rows",
                     rows,
-                ),
+                )
+            )
+        if rows != 0 and (c.is_identity or (c.default and ctx.volatile(c.default))):
+            what = "an identity" if c.is_identity else f"a volatile default ({c.default})"
+            hazards.append(
+                ctx.stake(
+                    HazardKind.TABLE_REWRITE,
+                    f"adds column {c.quoted_name} with {what}: every row gets its own value, "
+                    f"so {key} is rewritten",
+                    key,
+                )
             )
         out.append(
             Change(
@@ -462,52 +748,165 @@ def _table_alters(key: str, before: Any, after: Any, rows: int | None) -> list[C
                 "column",
                 f"{key}.{c.quoted_name}",
                 _sql(after.alter_table_statement(c.add_column_clause)),
-                hazards=hazards,
+                hazards=tuple(hazards),
             )
         )
     for name, c in c_modified.items():
-        out += _column_alters(key, c, before.columns[name], rows)
+        out += _column_alters(key, c, before.columns[name], ctx, later)
     if after.rowsecurity != before.rowsecurity:
         out.append(Change("alter", "table", key, _sql(after.alter_rls_statement)))
     return out
 
 
-def _column_alters(table: str, c: Any, old: Any, rows: int | None) -> list[Change]:
-    """The same clauses, in the same order, as schemainspect's alter_clauses, one per Change."""
+def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -> list[Change]:
+    """The same clauses, in the same order, as schemainspect's alter_clauses, one per Change.
+
+    SET NOT NULL on a table with rows is done online: a CHECK (col IS NOT NULL) NOT VALID
+    here, validated after the transaction (no write waits), then SET NOT NULL, which skips
+    its scan since the check proves it (Postgres 12+), then the helper check goes.
+    """
     name = f"{table}.{c.quoted_name}"
-    clauses: list[tuple[str, tuple[Hazard, ...]]] = []
+    rows = ctx.rows(table)
+    out: list[Change] = []
+
+    def clause(sql: str, hazards: tuple[Hazard, ...] = ()) -> None:
+        out.append(Change("alter", "column", name, f"alter table {table} {sql}", hazards=hazards))
+
     not_null_added = c.not_null and not old.not_null
     not_null_dropped = old.not_null and not c.not_null
+    identity_added = c.is_identity and not old.is_identity
     if c.default != old.default:
-        clauses.append((c.alter_default_clause_or_generated(old), ()))
-    if not_null_added:
+        clause(c.alter_default_clause_or_generated(old))
+    if not_null_added and rows != 0 and not identity_added:
+        helper = _not_null_check_name(table, c.name)
+        out.append(
+            Change(
+                "alter",
+                "column",
+                name,
+                f"alter table {table} add constraint {helper} check ({c.quoted_name} is not null)"
+                " not valid",
+                lock_timeout=CATALOG_LOCK_TIMEOUT,
+            )
+        )
+        later.validate.append(
+            Change(
+                "alter",
+                "column",
+                name,
+                f"alter table {table} validate constraint {helper}",
+                transactional=False,
+                hazards=(
+                    ctx.stake(
+                        HazardKind.NOT_NULL_ON_EXISTING_ROWS,
+                        f"sets {name} NOT NULL: its existing rows are checked, and the apply "
+                        "stops if one is NULL",
+                        table,
+                    ),
+                ),
+                lock_timeout=LONG_TIMEOUT,
+                statement_timeout=LONG_TIMEOUT,
+            )
+        )
+        for sql in (
+            f"alter table {table} {c.alter_not_null_clause}",
+            f"alter table {table} drop constraint {helper}",
+        ):
+            later.finish.append(
+                Change(
+                    "alter", "column", name, sql, False, lock_timeout=CATALOG_LOCK_TIMEOUT
+                )
+            )
+    elif not_null_added:
         hz = (
-            (Hazard(HazardKind.NOT_NULL_ON_EXISTING_ROWS, f"sets {name} NOT NULL", rows),)
+            (ctx.stake(HazardKind.NOT_NULL_ON_EXISTING_ROWS, f"sets {name} NOT NULL", table),)
             if rows != 0
             else ()
         )
-        clauses.append((c.alter_not_null_clause, hz))
+        clause(c.alter_not_null_clause, hz)
     if c.is_identity != old.is_identity or c.is_identity_always != old.is_identity_always:
-        clauses.append((c.alter_identity_clause(old), ()))
+        clause(c.alter_identity_clause(old))
     if not_null_dropped:
-        clauses.append((c.alter_not_null_clause, ()))
+        clause(c.alter_not_null_clause)
     if c.dbtypestr != old.dbtypestr or c.collation != old.collation:
-        clause = c.alter_enum_type_clause if c.is_enum and old.is_enum else c.alter_data_type_clause
-        hz = ()
+        sql = c.alter_enum_type_clause if c.is_enum and old.is_enum else c.alter_data_type_clause
+        hazards: list[Hazard] = []
         if not _is_widening(old.dbtypestr, c.dbtypestr):
-            hz = (
+            hazards.append(
                 Hazard(
                     HazardKind.DATA_LOSS,
                     f"changes {name} from {old.dbtypestr} to {c.dbtypestr}; values that do "
                     "not fit are rejected or truncated",
                     rows,
-                ),
+                )
             )
-        clauses.append((clause, hz))
-    return [
-        Change("alter", "column", name, f"alter table {table} {clause}", hazards=hz)
-        for clause, hz in clauses
-    ]
+        if rows != 0 and _rewrites(old.dbtypestr, c.dbtypestr, ctx.catalog):
+            hazards.append(
+                ctx.stake(
+                    HazardKind.TABLE_REWRITE,
+                    f"changes {name} from {old.dbtypestr} to {c.dbtypestr}, which is not "
+                    f"binary-coercible: {table} and its indexes are rewritten",
+                    table,
+                )
+            )
+        clause(sql, tuple(hazards))
+    return out
+
+
+def _not_null_check_name(table: str, column: str) -> str:
+    """The helper CHECK of an online SET NOT NULL: deterministic, short, ours alone."""
+    digest = hashlib.sha256(f"{table}.{column}".encode()).hexdigest()[:12]
+    return f"schemadiff_not_null_{digest}"
+
+
+# Types whose length or precision modifier Postgres can raise without touching the rows
+# (their typmod coercion has a support function that turns it into a no-op).
+_TYPMOD_RELAXABLE = {
+    "character varying",
+    "bit varying",
+    "numeric",
+    "time without time zone",
+    "time with time zone",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "interval",
+}
+
+
+def _rewrites(old: str, new: str, catalog: Catalog) -> bool:
+    """True when ALTER COLUMN ... TYPE from `old` to `new` rewrites the table.
+
+    As Postgres decides it: no rewrite when the cast is binary-coercible (pg_cast.castmethod
+    'b', e.g. varchar -> text) and no length check is added, or when only a modifier is
+    relaxed (varchar(10) -> varchar(20), numeric(10,2) -> numeric(12,2)).
+    """
+    if old == new:
+        return False
+    (ob, om), (nb, nm) = _type_parts(old), _type_parts(new)
+    if ob == nb:
+        if ob not in _TYPMOD_RELAXABLE:
+            return True
+        if not nm:
+            return False
+        if not om:
+            return True
+        if ob == "numeric":
+            (op, os_), (np_, ns) = ([*om, 0])[:2], ([*nm, 0])[:2]
+            return not (ns == os_ and np_ >= op)
+        return nm[0] < om[0]
+    if ob.endswith("[]") or nb.endswith("[]"):
+        return True
+    return (ob, nb) not in catalog.binary_coercible() or bool(nm)
+
+
+def _type_parts(t: str) -> tuple[str, list[int]]:
+    """'character varying(10)' -> ('character varying', [10]); 'timestamp(3) with time
+    zone' -> ('timestamp with time zone', [3]); 'numeric(12,2)[]' -> ('numeric[]', [12, 2])."""
+    start, end = t.find("("), t.find(")")
+    if start < 0 or end < start:
+        return t.strip(), []
+    mods = [int(x) for x in t[start + 1 : end].split(",") if x.strip().isdigit()]
+    return (t[:start].rstrip() + " " + t[end + 1 :].lstrip()).strip().replace(" []", "[]"), mods
 
 
 def _is_widening(old: str, new: str) -> bool:
@@ -532,35 +931,197 @@ def _split_type(t: str) -> tuple[str, list[int]]:
     return base.strip(), mods
 
 
-def _enum_drops(a: Any, b: Any) -> list[Change]:
-    _added, removed, _, _ = differences(a.enums, b.enums)
-    return [Change("drop", "enum", k, _sql(a.enums[k].drop_statement)) for k in removed]
+def _sequence_changes(live: Snapshot, target: Snapshot) -> list[Change]:
+    """New sequences with their options (migra writes none), and changed options."""
+    a, b = live.inspector.sequences, target.inspector.sequences
+    out: list[Change] = []
+    for key in sorted(b):
+        want = target.sequence_options.get(key, "")
+        if key not in a:
+            sql = f"create sequence {key} {want}".strip()
+            out.append(Change("create", "sequence", key, sql))
+        elif want and live.sequence_options.get(key, want) != want:
+            out.append(Change("alter", "sequence", key, f"alter sequence {key} {want}"))
+    return out
 
 
-def _index_creations(live: Snapshot, target: Snapshot) -> list[Change]:
+def _enum_drops(ctx: _Context) -> list[Change]:
+    _added, removed, _, _ = differences(ctx.a.enums, ctx.b.enums)
+    out = []
+    for key in removed:
+        e = ctx.a.enums[key]
+        deps, _found = ctx.dependents("type", e.schema, e.name)
+        sql = _sql(e.drop_statement) + _cascade(deps)
+        out.append(Change("drop", "enum", key, sql, hazards=tuple(ctx.dropped_along(key, deps))))
+    return out
+
+
+def _sequence_drops(ctx: _Context, statements: Iterable[str]) -> list[Change]:
+    """Dropped sequences; dropping one that a column's default reads loses its position."""
+    a = ctx.a
+    by_sql = {_sql(seq.drop_statement): key for key, seq in a.sequences.items()}
+    gone_tables = set(a.tables) - set(ctx.b.tables)
+    out = []
+    for statement in statements:
+        sql = _sql(statement)
+        key = by_sql.get(sql, "")
+        seq = a.sequences.get(key)
+        hazards: list[Hazard] = []
+        deps: list[str] = []
+        if seq is not None:
+            users = [
+                f"{tkey}.{c.quoted_name}"
+                for tkey, t in a.tables.items()
+                if tkey not in gone_tables
+                for c in t.columns.values()
+                if c.default
+                and seq.name in (sqlread.regclass_literals(c.default) or {seq.name})
+                and "nextval" in (sqlread.expression_calls(c.default) or {"nextval"})
+            ]
+            if users:
+                hazards.append(
+                    ctx.stake(
+                        HazardKind.DATA_LOSS,
+                        f"drops sequence {key}, which {', '.join(users)} take values from: "
+                        "its current value is lost",
+                    )
+                )
+            deps, _found = ctx.dependents("relation", seq.schema, seq.name)
+            hazards += ctx.dropped_along(key, deps)
+        out.append(Change("drop", "sequence", key, sql + _cascade(deps), hazards=tuple(hazards)))
+    return out
+
+
+def _index_creations(ctx: _Context, later: _Later) -> list[Change]:
     """New indexes; on a table that exists already, built CONCURRENTLY outside the transaction.
 
-    An index that backs a new constraint stays in the transaction, since the constraint that
-    uses it is added there.
+    The index of a new unique constraint on a table with rows is built CONCURRENTLY too, and
+    the constraint attached to it afterwards (ADD CONSTRAINT ... USING INDEX). A primary
+    key's index stays in the transaction (its columns become NOT NULL there): on a table with
+    rows that blocks writes while it builds, a blocking_lock.
     """
-    a, b = live.inspector, target.inspector
+    a, b = ctx.a, ctx.b
     added, _, modified, _ = differences(a.indexes, b.indexes)
     out: list[Change] = []
     for key in list(added) + list(modified):
         ix = b.indexes[key]
         table = ix.quoted_full_table_name
-        existing = table in a.tables
-        if existing and not ix.constraint and not ix.is_pk:
-            sql = _concurrently(ix.definition)
-            rows = live.rows.get(table)
-            hz = (
-                (Hazard(HazardKind.INDEX_BUILD, f"builds {key} on {table}", rows),)
-                if rows != 0
-                else ()
+        rows = ctx.rows(table)
+        con = ix.constraint
+        online_key = con is not None and con.constraint_type == "UNIQUE" and rows != 0
+        if table in a.tables and ((con is None and not ix.is_pk) or online_key):
+            hazards: list[Hazard] = []
+            if rows != 0:
+                hazards.append(ctx.stake(HazardKind.INDEX_BUILD, f"builds {key} on {table}", table))
+            if ix.is_unique and rows != 0:
+                hazards.append(
+                    ctx.stake(
+                        HazardKind.UNIQUE_ON_EXISTING_ROWS,
+                        f"{key} requires the existing rows of {table} to be unique",
+                        table,
+                    )
+                )
+            later.builds.append(
+                Change(
+                    "create",
+                    "index",
+                    key,
+                    _concurrently(ix.definition),
+                    transactional=False,
+                    hazards=tuple(hazards),
+                    lock_timeout=LONG_TIMEOUT,
+                    statement_timeout=LONG_TIMEOUT,
+                )
             )
-            out.append(Change("create", "index", key, sql, transactional=False, hazards=hz))
+            if online_key:
+                ctx.online_constraints.add(con.quoted_full_name)
+                ctx.online_tables.add(table)
         else:
-            out.append(Change("create", "index", key, _sql(ix.create_statement)))
+            hz: tuple[Hazard, ...] = ()
+            if table in a.tables and rows != 0:
+                hz = (
+                    ctx.stake(
+                        HazardKind.BLOCKING_LOCK,
+                        f"builds {key} for a {str(getattr(con, 'constraint_type', 'key')).lower()}"
+                        f" inside the transaction: writes to {table} wait until it is built",
+                        table,
+                    ),
+                )
+            out.append(Change("create", "index", key, _sql(ix.create_statement), hazards=hz))
+    return out
+
+
+def _constraint_creations(ctx: _Context, also: set[str], later: _Later) -> list[Change]:
+    """New and changed unique, foreign key and check constraints (primary keys: _simple).
+
+    On a table with rows, a foreign key or check is added NOT VALID in the transaction (new
+    rows are checked at once) and validated after it, which scans without blocking writes.
+    A unique constraint is attached to its concurrently built index after the transaction;
+    foreign keys into its table wait for it.
+    """
+    a, b = ctx.a, ctx.b
+    old, new = _non_pk(a), _non_pk(b)
+    added, _, modified, _ = differences(old, new)
+    for key in sorted(also - set(modified)):
+        if key in old and key in new:
+            modified[key] = new[key]
+    out: list[Change] = []
+    for key in list(added) + list(modified):
+        c = new[key]
+        action = "alter" if key in modified else "create"
+        table = c.quoted_full_table_name
+        after_key = c.constraint_type == "FOREIGN KEY" and (
+            c.quoted_full_foreign_table_name in ctx.online_tables
+        )
+        if key in ctx.online_constraints:
+            later.attach.append(
+                Change(
+                    action,
+                    "constraint",
+                    key,
+                    _sql(c.create_statement),
+                    transactional=False,
+                    lock_timeout=CATALOG_LOCK_TIMEOUT,
+                )
+            )
+            continue
+        if not c.can_use_not_valid:
+            out.append(Change(action, "constraint", key, _sql(c.create_statement)))
+            continue
+        rows = ctx.rows(table)
+        if rows == 0:
+            stmts = [c.create_statement] if after_key else c.safer_create_statements
+            changes = [Change(action, "constraint", key, _sql(s), not after_key) for s in stmts]
+            (later.adds if after_key else out).extend(changes)
+            continue
+        add = Change(
+            action,
+            "constraint",
+            key,
+            _sql(c.get_create_statement(set_not_valid=True)),
+            transactional=not after_key,
+            lock_timeout=CATALOG_LOCK_TIMEOUT,
+        )
+        (later.adds if after_key else out).append(add)
+        what = "foreign key" if c.constraint_type == "FOREIGN KEY" else "check"
+        later.validate.append(
+            Change(
+                "alter",
+                "constraint",
+                key,
+                _sql(c.validate_statement),
+                transactional=False,
+                hazards=(
+                    ctx.stake(
+                        HazardKind.CONSTRAINT_VALIDATION,
+                        f"validates {what} {key} on the existing rows of {table}",
+                        table,
+                    ),
+                ),
+                lock_timeout=LONG_TIMEOUT,
+                statement_timeout=LONG_TIMEOUT,
+            )
+        )
     return out
 
 
@@ -581,3 +1142,202 @@ def _comments(live: Mapping[str, str | None], target: Mapping[str, str | None]) 
             value = "NULL" if new is None else "'" + new.replace("'", "''") + "'"
             out.append(Change("alter", "comment", key, f"COMMENT ON {key} IS {value}"))
     return out
+
+
+@dataclass
+class _Later:
+    """Statements that run after the transaction, one by one, in this order of steps."""
+
+    builds: list[Change] = field(default_factory=list)  # CREATE [UNIQUE] INDEX CONCURRENTLY
+    attach: list[Change] = field(default_factory=list)  # ADD CONSTRAINT ... USING INDEX
+    adds: list[Change] = field(default_factory=list)  # foreign keys into a key attached above
+    validate: list[Change] = field(default_factory=list)  # VALIDATE CONSTRAINT
+    finish: list[Change] = field(default_factory=list)  # SET NOT NULL once proven; helpers go
+
+    def all(self) -> list[Change]:
+        return self.builds + self.attach + self.adds + self.validate + self.finish
+
+
+_VOLATILITY = {"VOLATILE": "v", "STABLE": "s", "IMMUTABLE": "i"}
+
+
+class _Context:
+    """What the hazards of a plan need: both snapshots, the rows and sizes at stake, and the
+    live catalog for what a snapshot does not hold (casts, volatility, dependencies)."""
+
+    def __init__(self, live: Snapshot, target: Snapshot) -> None:
+        self.live, self.target = live, target
+        self.a, self.b = live.inspector, target.inspector
+        self.catalog = Catalog(live.rows.url)
+        self.online_constraints: set[str] = set()  # unique keys attached after their build
+        self.online_tables: set[str] = set()  # the tables of those keys
+        self.replaced: set[str] = set()  # constraints and triggers dropped and created again
+        self.forgotten: set[str] = set()  # column defaults set again after their function
+        self._handled: set[str] | None = None
+
+    def rows(self, table: str) -> int | None:
+        """Rows at stake in a table; 0 for a table the live database does not have yet."""
+        return self.live.rows.get(table) if table in self.a.tables else 0
+
+    def stake(
+        self,
+        kind: HazardKind,
+        message: str,
+        table: str | None = None,
+        objects: Iterable[str] = (),
+    ) -> Hazard:
+        """A hazard with what is at stake: the table's rows and size, objects by name."""
+        if table is None or table not in self.a.tables:
+            return Hazard(kind, message, objects=tuple(objects))
+        return Hazard(
+            kind, message, self.rows(table), self.live.rows.size(table), tuple(objects)
+        )
+
+    def volatile(self, expression: str) -> bool:
+        """Whether a default calls a volatile function (unknown counts as volatile).
+
+        The functions are looked up by name: in the target (what the plan creates), else in
+        the live catalog's pg_proc.provolatile (built-ins such as now() or random()).
+        """
+        calls = sqlread.expression_calls(expression)
+        if calls is None:
+            return True
+        declared = {f.name: _VOLATILITY.get(str(f.volatility)) for f in self.b.functions.values()}
+        builtin = self.catalog.volatility(calls - set(declared))
+        return any((declared.get(n) or builtin.get(n) or "v") == "v" for n in calls)
+
+    def handled(self) -> set[str]:
+        """Keys of what the plan itself drops, replaces or changes: never a hazard's dependent.
+
+        Constraints, triggers and indexes as '"s"."t"."name"' / '"s"."name"', columns (their
+        defaults) as '"s"."t"."column"', relations and functions as migra keys them.
+        """
+        if self._handled is None:
+            a, b = self.a, self.b
+            found = set(self.replaced) | set(self.forgotten)
+            for attr in ("constraints", "triggers", "indexes", "selectables"):
+                _, removed, modified, _ = differences(getattr(a, attr), getattr(b, attr))
+                found |= set(removed) | set(modified)
+            for key, t in a.tables.items():
+                other = b.tables.get(key)
+                for name, col in t.columns.items():
+                    want = None if other is None else other.columns.get(name)
+                    if want is None or want.default != col.default or (
+                        want.dbtypestr != col.dbtypestr
+                    ):
+                        found.add(f"{key}.{_quoted(name)}")
+            self._handled = found
+        return self._handled
+
+    def dependents(
+        self, kind: str, schema: str, name: str, detail: str | None = None, own: str = ""
+    ) -> tuple[list[str], list[str]]:
+        """What depends on an object and is not taken care of by the plan, by name; and the
+        keys of every dependent found (some still exist when the drop runs)."""
+        found = self.catalog.dependents(kind, schema, name, detail)
+        handled = self.handled()
+        rest = [
+            desc
+            for desc, key in found
+            if key is None or not (key in handled or (own and key.startswith(own + ".")))
+        ]
+        return rest, [key for _, key in found if key is not None]
+
+    def dropped_along(self, what: str, dependents: list[str]) -> list[Hazard]:
+        """The dependent_objects hazard of a drop (none when nothing depends on it)."""
+        if not dependents:
+            return []
+        message = f"dropping {what} drops what depends on it (CASCADE)"
+        return [Hazard(HazardKind.DEPENDENT_OBJECTS, message, objects=tuple(dependents))]
+
+    def callers(self, name: str, schema: str) -> list[str]:
+        """Who calls function `name` in the live database: function bodies (parsed),
+        triggers, column defaults and checks."""
+        a = self.a
+        out = []
+        for key, f in sorted(a.functions.items()):
+            if f.name == name:
+                continue
+            calls = sqlread.body_calls(
+                str(f.language), str(f.definition or ""), str(f.result_string), f.identity_arguments
+            )
+            if calls is not None and name in calls:
+                out.append(f"function {key}")
+        for key, tg in sorted(a.triggers.items()):
+            if tg.proc_name == name and tg.proc_schema == schema:
+                out.append(f"trigger {key}")
+        for key, t in sorted(a.tables.items()):
+            for c in t.columns.values():
+                if c.default and name in (sqlread.expression_calls(c.default) or set()):
+                    out.append(f"default of {key}.{c.quoted_name}")
+        for key, con in sorted(a.constraints.items()):
+            if con.constraint_type == "CHECK" and name in (
+                sqlread.constraint_calls(con.definition) or set()
+            ):
+                out.append(f"constraint {key}")
+        return out
+
+    def function_drop(self, key: str) -> tuple[tuple[Hazard, ...], bool]:
+        """The hazards of dropping live function `key`, and whether the drop must CASCADE."""
+        f = self.a.selectables[key]
+        hazards: list[Hazard] = []
+        successor = next(
+            (
+                g
+                for g in self.b.functions.values()
+                if g.schema == f.schema and g.name == f.name
+            ),
+            None,
+        )
+        if successor is not None:
+            hazards.append(
+                Hazard(
+                    HazardKind.FUNCTION_SIGNATURE_CHANGED,
+                    f"{f.name}({f.identity_arguments}) returning {f.result_string} becomes "
+                    f"{successor.name}({successor.identity_arguments}) returning "
+                    f"{successor.result_string}: it is dropped and created again",
+                    objects=tuple(self.callers(f.name, f.schema)),
+                )
+            )
+        deps, keys = self.dependents("function", f.schema, f.name, f.identity_arguments)
+        hazards += self.dropped_along(key, deps)
+        return tuple(hazards), bool(deps) or bool(set(keys) & self.forgotten)
+
+
+def _cascade(dependents: list[str]) -> str:
+    return " cascade" if dependents else ""
+
+
+def _replaced_function_names(a: Any, b: Any) -> set[str]:
+    """Names of live functions the plan drops (gone, or changed beyond CREATE OR REPLACE)."""
+    out = set()
+    for key, f in a.functions.items():
+        new = b.functions.get(key)
+        if new is None or (new != f and not _replaceable(f, new)):
+            out.add(f.name)
+    return out
+
+
+def _checks_calling(a: Any, b: Any, names: set[str]) -> set[str]:
+    """Checks (kept by the spec) whose expression calls one of `names`: replaced with them."""
+    if not names:
+        return set()
+    return {
+        key
+        for key, c in a.constraints.items()
+        if c.constraint_type == "CHECK"
+        and key in b.constraints
+        and names & (sqlread.constraint_calls(c.definition) or set())
+    }
+
+
+def _forget_defaults_calling(a: Any, names: set[str]) -> set[str]:
+    """Column defaults that call a function the plan drops go with it (CASCADE) and are set
+    again once it is created: forget them in the live snapshot so the plan sets them."""
+    forgotten = set()
+    for key, t in a.tables.items():
+        for name, c in t.columns.items():
+            if names and c.default and names & (sqlread.expression_calls(c.default) or set()):
+                c.default = None
+                forgotten.add(f"{key}.{_quoted(name)}")
+    return forgotten

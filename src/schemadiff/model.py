@@ -1,12 +1,14 @@
 """Spec -> SQLAlchemy MetaData -> DDL for an empty database, in dependency order.
 
 Order (the same pg_dump uses, so cycles between tables never matter): schema, extensions,
-enums, functions (before the defaults, checks and triggers that call them), tables without
-foreign keys, indexes, foreign keys, triggers, comments, managed config rows.
+enums, sequences, functions (before the defaults, checks and triggers that call them), tables
+without foreign keys, indexes, foreign keys, sequence ownership, triggers, views (in the order
+written), comments, managed config rows.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,10 +73,11 @@ def build_metadata(spec: s.Spec) -> sa.MetaData:
             sa.Column(
                 c.name,
                 SpecType(c.type),
-                nullable=c.nullable and c.name not in pk_cols,
+                *([sa.Identity(always=c.identity == "always")] if c.identity else []),
+                nullable=c.nullable and c.name not in pk_cols and not c.identity,
                 server_default=_server_default(c.default),
                 comment=c.comment,
-                autoincrement=False,
+                autoincrement="auto" if c.identity else False,
             )
             for c in t.columns
         ]
@@ -90,6 +93,8 @@ def build_metadata(spec: s.Spec) -> sa.MetaData:
                 name=fk.name,
                 ondelete=_action(fk.on_delete),
                 onupdate=_action(fk.on_update),
+                deferrable=True if fk.deferrable else None,
+                initially="DEFERRED" if fk.initially_deferred else None,
                 use_alter=True,
             )
             for fk in t.foreign_keys
@@ -120,8 +125,12 @@ def render_statements(spec: s.Spec) -> list[Statement]:
                 "enum", e.name, f"CREATE TYPE {qualified(spec.schema, e.name)} AS ENUM ({labels})"
             )
         )
+    for sq in spec.sequences:
+        out.append(Statement("sequence", sq.name, sequence_sql(spec.schema, sq)))
+    late = _functions_on_table_types(spec)
     for f in spec.functions:
-        out.append(Statement("function", f.name, function_sql(spec.schema, f)))
+        if f.name not in late:
+            out.append(Statement("function", f.name, function_sql(spec.schema, f)))
     md = build_metadata(spec)
     tables = [md.tables[f"{spec.schema}.{t.name}"] for t in spec.tables]
     for table in tables:
@@ -138,9 +147,29 @@ def render_statements(spec: s.Spec) -> list[Statement]:
     for table in tables:
         for fk in _foreign_keys_in_spec_order(spec, table):
             out.append(Statement("foreign_key", str(fk.name), _compile(AddConstraint(fk))))
+    for f in spec.functions:
+        if f.name in late:
+            out.append(Statement("function", f.name, function_sql(spec.schema, f)))
+    for sq in spec.sequences:
+        if sq.owned_by:
+            owner_table, _, owner_column = sq.owned_by.partition(".")
+            out.append(
+                Statement(
+                    "sequence",
+                    sq.name,
+                    f"ALTER SEQUENCE {qualified(spec.schema, sq.name)} OWNED BY "
+                    f"{qualified(spec.schema, owner_table)}.{quote(owner_column)}",
+                )
+            )
     for t in spec.tables:
         for tg in t.triggers:
             out.append(Statement("trigger", tg.name, trigger_sql(spec.schema, t.name, tg)))
+    for v in spec.views:
+        out.append(
+            Statement(
+                "view", v.name, f"CREATE VIEW {qualified(spec.schema, v.name)} AS\n{v.query}"
+            )
+        )
     for table in tables:
         if table.comment is not None:
             out.append(Statement("comment", table.name, _compile(SetTableComment(table))))
@@ -151,9 +180,19 @@ def render_statements(spec: s.Spec) -> list[Statement]:
                         "comment", f"{table.name}.{col.name}", _compile(SetColumnComment(col))
                     )
                 )
+    for v in spec.views:
+        if v.comment is not None:
+            out.append(
+                Statement(
+                    "comment",
+                    v.name,
+                    f"COMMENT ON VIEW {qualified(spec.schema, v.name)} "
+                    f"IS {string_literal(v.comment)}",
+                )
+            )
     for f in spec.functions:
         if f.comment is not None:
-            sig = f"{qualified(spec.schema, f.name)}({', '.join(f.args)})"
+            sig = f"{qualified(spec.schema, f.name)}({', '.join(map(_without_default, f.args))})"
             out.append(
                 Statement(
                     "comment", f.name, f"COMMENT ON FUNCTION {sig} IS {string_literal(f.comment)}"
@@ -201,6 +240,47 @@ def function_sql(schema: str, f: s.Function) -> str:
         f" RETURNS {f.returns}\n LANGUAGE {f.language} {f.volatility.upper()}{security}\n"
         f"AS {tag}\n{body}{tag}"
     )
+
+
+def _functions_on_table_types(spec: s.Spec) -> set[str]:
+    """Functions taking or returning a table's row type: created once the table exists."""
+    names = {t.name for t in spec.tables} | {v.name for v in spec.views}
+    names |= {f"{spec.schema}.{n}" for n in names}
+
+    def type_name(text: str) -> str:
+        words = _without_default(text).split()
+        return words[-1].removesuffix("[]") if words else ""
+
+    return {
+        f.name
+        for f in spec.functions
+        if type_name(f.returns.removeprefix("SETOF ").removeprefix("setof ")) in names
+        or any(type_name(a) in names for a in f.args)
+    }
+
+
+def sequence_sql(schema: str, sq: s.Sequence) -> str:
+    options = [f"AS {sq.as_type}"] if sq.as_type else []
+    for word, value in (
+        ("START WITH", sq.start),
+        ("INCREMENT BY", sq.increment),
+        ("MINVALUE", sq.min),
+        ("MAXVALUE", sq.max),
+        ("CACHE", sq.cache),
+    ):
+        if value is not None:
+            options.append(f"{word} {value}")
+    if sq.cycle:
+        options.append("CYCLE")
+    return " ".join([f"CREATE SEQUENCE {qualified(schema, sq.name)}", *options])
+
+
+_ARG_DEFAULT = re.compile(r"\s+(?:DEFAULT\s|=).*$", re.IGNORECASE | re.DOTALL)
+
+
+def _without_default(arg: str) -> str:
+    """'a integer DEFAULT 0' -> 'a integer': COMMENT ON FUNCTION takes no defaults."""
+    return _ARG_DEFAULT.sub("", arg)
 
 
 def trigger_sql(schema: str, table: str, tg: s.Trigger) -> str:

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
-from schemadiff import config, db, differ, postgres
+from schemadiff import config, db, differ, postgres, renames, seed
 from schemadiff import spec as s
 from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, SchemadiffError
@@ -53,20 +54,7 @@ class Plan:
             "spec_hash": self.spec_hash,
             "live_fingerprint": self.live_fingerprint,
             "hazard_kinds": sorted(self.hazard_kinds),
-            "statements": [
-                {
-                    "action": c.action,
-                    "kind": c.kind,
-                    "name": c.name,
-                    "sql": c.sql,
-                    "transactional": c.transactional,
-                    "hazards": [
-                        {"kind": h.kind.value, "message": h.message, "rows": h.rows}
-                        for h in c.hazards
-                    ],
-                }
-                for c in self.changes
-            ],
+            "statements": [_statement_json(c) for c in self.changes],
             "unmanaged": self.unmanaged,
         }
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -77,20 +65,7 @@ class Plan:
             data = json.loads(text)
             if data.get("format_version") != FORMAT_VERSION:
                 raise ValueError(f"format_version {data.get('format_version')!r}")
-            changes = [
-                Change(
-                    st["action"],
-                    st["kind"],
-                    st["name"],
-                    st["sql"],
-                    bool(st["transactional"]),
-                    tuple(
-                        Hazard(HazardKind(h["kind"]), h["message"], h["rows"])
-                        for h in st["hazards"]
-                    ),
-                )
-                for st in data["statements"]
-            ]
+            changes = [_statement_from_json(st) for st in data["statements"]]
             return cls(
                 data["target"],
                 int(data["server_major"]),
@@ -104,6 +79,60 @@ class Plan:
                 f"{filename} is not a schemadiff plan file ({e}); write one with "
                 "`schemadiff plan -o plan.json`"
             ) from None
+
+
+def _statement_json(c: Change) -> dict[str, object]:
+    out: dict[str, object] = {
+        "action": c.action,
+        "kind": c.kind,
+        "name": c.name,
+        "sql": c.sql,
+        "transactional": c.transactional,
+        "hazards": [
+            {
+                "kind": h.kind.value,
+                "message": h.message,
+                "rows": h.rows,
+                "size_bytes": h.size_bytes,
+                "objects": list(h.objects),
+            }
+            for h in c.hazards
+        ],
+        # Set before the statement by apply; null: apply's --lock-timeout/--statement-timeout.
+        "lock_timeout": c.lock_timeout,
+        "statement_timeout": c.statement_timeout,
+    }
+    if isinstance(c, config.SecretChange):
+        # What apply runs: a %s bound to the variable's value at apply time (never stored).
+        out["parameter"] = {"sql": c.template, "from_env": c.from_env, "fallback": c.fallback}
+    return out
+
+
+def _statement_from_json(st: dict[str, Any]) -> Change:
+    hazards = tuple(
+        Hazard(
+            HazardKind(h["kind"]),
+            h["message"],
+            h["rows"],
+            h.get("size_bytes"),
+            tuple(str(o) for o in h.get("objects", [])),
+        )
+        for h in st["hazards"]
+    )
+    args = (st["action"], st["kind"], st["name"], st["sql"], bool(st["transactional"]), hazards)
+    lock_timeout, statement_timeout = st.get("lock_timeout"), st.get("statement_timeout")
+    param = st.get("parameter")
+    if param is None:
+        return Change(*args, lock_timeout=lock_timeout, statement_timeout=statement_timeout)
+    fallback = param["fallback"]
+    return config.SecretChange(
+        *args,
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        template=str(param["sql"]),
+        from_env=str(param["from_env"]),
+        fallback=None if fallback is None else str(fallback),
+    )
 
 
 def spec_hash(spec: s.Spec) -> str:
@@ -181,6 +210,7 @@ class Planner:
         self._stack = ExitStack()
         self._shadow: differ.Snapshot | None = None
         self._equivalent: dict[str, set[str]] = {}
+        self._seeds: list[seed.SeedTable] | None = None
 
     def __enter__(self) -> Planner:
         return self
@@ -213,6 +243,22 @@ class Planner:
                 tmp.replace(path)
         return result
 
+    def _seed_changes(self) -> list[Change]:
+        """Seed rows the database lacks (insert mode; every row for a table this plan creates).
+
+        The seeds are seeds/ next to the spec file. Rows are compared by primary key only, so
+        values operators changed are kept, and nothing is ever deleted here (`schemadiff seed`
+        does updates and deletions). Seed rows are not part of the live fingerprint: the
+        inserts are ON CONFLICT DO NOTHING, safe to run whatever happened meanwhile.
+        """
+        if self._seeds is None:
+            directory = seed.default_dir(self.spec)
+            self._seeds = seed.load_seeds(directory, self.spec) if directory else []
+        if not self._seeds:
+            return []
+        with db.connection(self.url) as conn:
+            return seed.changes(conn, self.spec, self._seeds, "insert", missing_tables_ok=True)
+
     def plan(self) -> Plan:
         live = _read(self.url, self.spec)
         fingerprint = live.fingerprint  # before equivalences touch the snapshot
@@ -221,8 +267,10 @@ class Planner:
         elif self._shadow is None:
             self._shadow, self._equivalent = self._build_shadow(live.major)
         differ.accept_equivalent_checks(live.snapshot, self._shadow, self._equivalent)
-        result = differ.diff(live.snapshot, self._shadow)
-        changes = result.changes + config.changes(self.spec, live.config_rows)
+        result = differ.diff(live.snapshot, self._shadow, renames.declared(self.spec))
+        changes = (
+            result.changes + config.changes(self.spec, live.config_rows) + self._seed_changes()
+        )
         # One transaction first, then what cannot run inside one (CREATE INDEX CONCURRENTLY).
         ordered = [c for c in changes if c.transactional] + [
             c for c in changes if not c.transactional

@@ -38,6 +38,8 @@ def shadow_database(spec: s.Spec, major: int) -> Iterator[Shadow]:
         url = cluster.url(SHADOW_DB)
         build(spec, url)
         equivalent = canonicalize_checks(url, spec.schema)
+        for key, form in spec_check_forms(spec).items():
+            equivalent.setdefault(key, set()).add(form)
         progress(f"shadow database ready (Postgres {major}, {time.monotonic() - started:.2f}s)")
         yield Shadow(url, equivalent)
     finally:
@@ -89,6 +91,20 @@ def canonicalize_checks(url: str, schema: str) -> dict[str, set[str]]:
                 )
         after = {r[3]: r[2] for r in conn.execute(_CHECKS_SQL, {"schema": schema}).fetchall()}
     return {key: {definition} for _, _, definition, key in before if after[key] != definition}
+
+
+def spec_check_forms(spec: s.Spec) -> dict[str, str]:
+    """Each CHECK as written in the spec, in the form Postgres prints it: `CHECK (expr)`.
+
+    A live check that Postgres prints exactly as the spec's expression is the spec's check
+    (what Postgres prints parses back to the same expression), even where parsing that text
+    again would print it differently; `schemadiff import` writes checks that way.
+    """
+    return {
+        f'"{spec.schema}"."{t.name}"."{ck.name}"': f"CHECK ({ck.expression})"
+        for t in spec.tables
+        for ck in t.checks
+    }
 
 
 def _problem(spec: s.Spec, kind: str, name: str, error: str) -> Problem:

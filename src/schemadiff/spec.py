@@ -29,6 +29,8 @@ TRIGGER_TIMINGS = ("before", "after", "instead of")
 TRIGGER_EVENTS = ("insert", "update", "delete", "truncate")
 VOLATILITIES = ("volatile", "stable", "immutable")
 LANGUAGES = ("plpgsql", "sql")
+IDENTITIES = ("always", "by default")
+SEQUENCE_TYPES = ("smallint", "integer", "bigint")
 
 Scalar = str | int | float | bool
 
@@ -49,6 +51,7 @@ class Column:
     default: Default | None
     comment: str | None
     loc: Location
+    identity: str | None = None  # "always" | "by default": GENERATED ... AS IDENTITY
 
 
 @dataclass
@@ -74,6 +77,8 @@ class ForeignKey:
     on_delete: str
     on_update: str
     loc: Location
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass
@@ -155,6 +160,30 @@ class Enum:
 
 
 @dataclass
+class Sequence:
+    """A sequence; unset options take Postgres' defaults."""
+
+    name: str
+    start: int | None
+    increment: int | None
+    min: int | None
+    max: int | None
+    cache: int | None
+    cycle: bool
+    as_type: str | None  # smallint | integer | bigint (Postgres' default: bigint)
+    owned_by: str | None  # "table.column"
+    loc: Location
+
+
+@dataclass
+class View:
+    name: str
+    query: str
+    comment: str | None
+    loc: Location
+
+
+@dataclass
 class ConfigKey:
     name: str
     default: str | None
@@ -184,6 +213,14 @@ class Spec:
     tables: list[Table]
     config: Config | None
     source: str = field(repr=False, default="")
+    sequences: list[Sequence] = field(default_factory=list)
+    views: list[View] = field(default_factory=list)
+    declared: frozenset[str] = frozenset()  # the top-level keys the file has
+
+    @property
+    def manages(self) -> frozenset[str]:
+        """Kinds managed only when the spec declares them (views, standalone sequences)."""
+        return self.declared & {"views", "sequences"}
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
@@ -364,12 +401,23 @@ class _Reader(NodeReader):
         top = self.mapping(
             root,
             "the spec",
-            ("version", "schema", "extensions", "enums", "functions", "tables", "config"),
+            (
+                "version",
+                "schema",
+                "extensions",
+                "enums",
+                "sequences",
+                "functions",
+                "tables",
+                "views",
+                "config",
+            ),
             ("version", "tables"),
         )
         spec = Spec(self.filename, "public", [], [], [], [], None)
         if top is None:
             return spec
+        spec.declared = frozenset(top)
         if "version" in top:
             node = top["version"][1]
             version = self.scalar(node) if isinstance(node, yaml.ScalarNode) else None
@@ -382,10 +430,14 @@ class _Reader(NodeReader):
             spec.extensions = self.string_list(top["extensions"][1], "extensions") or []
         if "enums" in top:
             spec.enums = self._named(top["enums"][1], "enums", self._enum)
+        if "sequences" in top:
+            spec.sequences = self._named(top["sequences"][1], "sequences", self._sequence)
         if "functions" in top:
             spec.functions = self._named(top["functions"][1], "functions", self._function)
         if "tables" in top:
             spec.tables = self._named(top["tables"][1], "tables", self._table)
+        if "views" in top:
+            spec.views = self._named(top["views"][1], "views", self._view)
         if "config" in top:
             spec.config = self._config(top["config"][1])
         _Checker(self, spec).check()
@@ -414,6 +466,65 @@ class _Reader(NodeReader):
             self.error(m["values"][1], f"enum '{name}' has duplicate values")
         comment = self.string(m["comment"][1], "comment") if "comment" in m else None
         return Enum(name, values or [], comment, self.loc(key_node))
+
+    def _sequence(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Sequence | None:
+        what = f"sequence '{name}'"
+        m = self.mapping(
+            node,
+            what,
+            ("start", "increment", "min", "max", "cache", "cycle", "as", "owned_by"),
+        )
+        if m is None:
+            return None
+
+        def integer(key: str) -> int | None:
+            if key not in m:
+                return None
+            value_node = m[key][1]
+            value = self.scalar(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.error(value_node, f"{what} {key} must be an integer")
+                return None
+            return value
+
+        seq = Sequence(
+            name,
+            integer("start"),
+            integer("increment"),
+            integer("min"),
+            integer("max"),
+            integer("cache"),
+            bool(self.boolean(m["cycle"][1], f"{what} cycle")) if "cycle" in m else False,
+            self.choice(m["as"][1], f"{what} as", SEQUENCE_TYPES) if "as" in m else None,
+            None,
+            self.loc(key_node),
+        )
+        if seq.increment == 0:
+            self.error(m["increment"][1], f"{what} increment must not be 0")
+        if seq.cache is not None and seq.cache < 1:
+            self.error(m["cache"][1], f"{what} cache must be at least 1")
+        if "owned_by" in m:
+            owner = self.string(m["owned_by"][1], f"{what} owned_by")
+            if owner is not None and owner.count(".") != 1:
+                self.error(m["owned_by"][1], f"{what} owned_by must be written table.column")
+            else:
+                seq.owned_by = owner
+        return seq
+
+    def _view(self, name: str, key_node: yaml.Node, node: yaml.Node) -> View | None:
+        what = f"view '{name}'"
+        m = self.mapping(node, what, ("query", "comment"), ("query",))
+        if m is None:
+            return None
+        query = self.string(m["query"][1], f"{what} query") if "query" in m else None
+        comment = (
+            self.string(m["comment"][1], f"{what} comment", allow_empty=True)
+            if "comment" in m
+            else None
+        )
+        if query is None:
+            return None
+        return View(name, query, comment, self.loc(key_node))
 
     def _function(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Function | None:
         what = f"function '{name}'"
@@ -539,7 +650,7 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            ("type", "nullable", "default", "unique", "check", "comment"),
+            ("type", "nullable", "default", "unique", "check", "comment", "identity"),
             ("type",),
         )
         if m is None:
@@ -564,8 +675,17 @@ class _Reader(NodeReader):
                 cname = f"{table.name}_{name}_check"
                 self.identifier(m["check"][0], cname, "derived check constraint name")
                 table.checks.append(Check(cname, expr, self.loc(m["check"][0])))
+        identity = (
+            self.choice(m["identity"][1], f"{what} identity", IDENTITIES)
+            if "identity" in m
+            else None
+        )
+        if identity is not None and default is not None:
+            self.error(m["identity"][0], f"{what}: an identity column cannot have a default")
         if type_ is not None:
-            table.columns.append(Column(name, type_.strip(), nullable, default, comment, loc))
+            table.columns.append(
+                Column(name, type_.strip(), nullable, default, comment, loc, identity)
+            )
 
     def _default(self, node: yaml.Node, what: str) -> Default | None:
         if isinstance(node, yaml.MappingNode):
@@ -648,7 +768,15 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            ("name", "columns", "references", "on_delete", "on_update"),
+            (
+                "name",
+                "columns",
+                "references",
+                "on_delete",
+                "on_update",
+                "deferrable",
+                "initially_deferred",
+            ),
             ("columns", "references"),
         )
         if m is None:
@@ -672,12 +800,36 @@ class _Reader(NodeReader):
             on_delete = self.choice(m["on_delete"][1], f"{what} on_delete", FK_ACTIONS) or on_delete
         if "on_update" in m:
             on_update = self.choice(m["on_update"][1], f"{what} on_update", FK_ACTIONS) or on_update
+        deferrable = (
+            bool(self.boolean(m["deferrable"][1], f"{what} deferrable"))
+            if "deferrable" in m
+            else False
+        )
+        deferred = (
+            bool(self.boolean(m["initially_deferred"][1], f"{what} initially_deferred"))
+            if "initially_deferred" in m
+            else False
+        )
+        if deferred and not deferrable:
+            self.error(
+                m["initially_deferred"][0], f"{what}: initially_deferred needs deferrable: true"
+            )
         if not cols or not ref_table:
             return None
         name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_fkey", "foreign key", node)
         if not name:
             return None
-        return ForeignKey(name, cols, ref_table, ref_cols, on_delete, on_update, self.loc(node))
+        return ForeignKey(
+            name,
+            cols,
+            ref_table,
+            ref_cols,
+            on_delete,
+            on_update,
+            self.loc(node),
+            deferrable,
+            deferred,
+        )
 
     def _check(self, table: Table, node: yaml.Node) -> Check | None:
         what = f"table '{table.name}' check"
@@ -880,6 +1032,10 @@ class _Checker:
 
         for t in spec.tables:
             claim(t.name, t.loc, "table")
+        for sq in spec.sequences:
+            claim(sq.name, sq.loc, "sequence")
+        for v in spec.views:
+            claim(v.name, v.loc, "view")
         for f in spec.functions:
             if f.language == "plpgsql" and f.returns.lower() == "trigger" and f.args:
                 self.r.error(f.loc, f"trigger function '{f.name}' must take no args")
@@ -897,6 +1053,14 @@ class _Checker:
                         self.r.error(c.loc, f"column '{t.name}.{c.name}' default: {problem}")
                 if pgtypes.is_serial(c.type):
                     claim(f"{t.name}_{c.name}_seq", c.loc, "sequence (of serial column)")
+                if c.identity is not None and (
+                    pgtypes.base_name(c.type) not in pgtypes.INTEGER or pgtypes.is_array(c.type)
+                ):
+                    self.r.error(
+                        c.loc,
+                        f"column '{t.name}.{c.name}': identity needs smallint, integer or "
+                        f"bigint, not '{c.type}'",
+                    )
             constraint_names: dict[str, Location] = {}
 
             def constraint(
@@ -952,6 +1116,15 @@ class _Checker:
                         f"trigger '{tg.name}': function '{fn.name}' must return trigger",
                     )
             del cols
+        for sq in spec.sequences:
+            if sq.owned_by:
+                owner_table, _, owner_column = sq.owned_by.partition(".")
+                owner = spec.table(owner_table)
+                if owner is None or owner.column(owner_column) is None:
+                    self.r.error(
+                        sq.loc,
+                        f"sequence '{sq.name}' owned_by '{sq.owned_by}': no such table column",
+                    )
         names = [f.name for f in spec.functions]
         for e in spec.enums:
             if e.name in names:

@@ -1,0 +1,926 @@
+"""Live database -> spec (`schemadiff import`).
+
+What the spec can express is decided in one place, the differ (`differ.snapshot` takes out of
+the comparison what the spec cannot write, and names it): the importer writes exactly the
+objects the differ keeps, from its own catalog reads, and lists the rest as not managed. So
+`import`, then `plan` against the same database, is empty.
+
+Written as Postgres spells things: types from format_type, expressions from pg_get_expr,
+pg_get_constraintdef, pg_get_indexdef, pg_get_triggerdef and pg_get_viewdef, read with the
+search path set to the imported schema (names in it unqualified).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from schemadiff import db, differ
+from schemadiff import types as pgtypes
+from schemadiff.errors import DatabaseError, SchemadiffError, SpecError
+from schemadiff.spec import parse_spec
+from schemadiff.yamlout import Flow, dump, fits_on_one_line, flow_width
+
+# Both kinds are read (and written) on import; a spec without them leaves them unmanaged.
+IMPORTED_KINDS = frozenset({"views", "sequences"})
+_FK_ACTIONS = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
+# Key names that say "secret": their values are not copied into the spec.
+_SECRET_NAME = re.compile(
+    r"secret|passw(or)?d|api_?key|private_?key|credential|access_?token|auth_?token",
+    re.IGNORECASE,
+)
+_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'::regclass\)")
+_FLOW_WIDTH = 100  # list items wider than this are written as block mappings
+
+
+@dataclass
+class Imported:
+    """The spec text, and what the database holds that it does not."""
+
+    text: str
+    unmanaged: list[str]  # "<kind> <name> (why)", as the differ names them
+    notes: list[str] = field(default_factory=list)  # other messages for stderr
+    problems: list[str] = field(default_factory=list)  # the spec does not validate (a bug)
+
+
+def import_database(url: str, schema: str = "public", config_table: str | None = None) -> Imported:
+    """Read `schema` of the database at `url` and write it as a spec."""
+    try:
+        with db.connection(url) as conn, conn.transaction():
+            conn.execute("SET LOCAL lock_timeout = '30s'")
+            exists = conn.execute(
+                "select 1 from pg_namespace where nspname = %s", (schema,)
+            ).fetchone()
+            if not exists:
+                raise SchemadiffError(f"the database has no schema '{schema}'")
+            # Names in the imported schema print unqualified, as the spec writes them.
+            conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+            catalog = _Catalog.read(conn, schema, config_table)
+            others = db.other_schemas(conn, schema)
+    except psycopg.Error as e:
+        raise DatabaseError(
+            f"cannot read the schema of {db.redact_url(url)}: {db.scrub(str(e).strip(), url)}"
+        ) from None
+    engine = db.sqlalchemy_engine(url)
+    try:
+        with engine.connect() as sa_conn:
+            snap = differ.snapshot(
+                sa_conn, schema, {}, db.TableRows("", {}), others, manages=IMPORTED_KINDS
+            )
+    except Exception as e:  # SQLAlchemy wraps driver errors in its own types
+        raise DatabaseError(
+            f"cannot read the schema of {db.redact_url(url)}: {db.scrub(str(e).strip(), url)}"
+        ) from None
+    finally:
+        engine.dispose()
+    writer = _Writer(schema, catalog, snap.inspector)
+    document = writer.document(config_table)
+    header = [
+        f"Written by `schemadiff import` from schema {schema}; see docs/spec.md.",
+        "Review it, then `schemadiff plan` against the same database should be empty.",
+    ]
+    text = dump(document, header)
+    result = Imported(text, sorted([*snap.unmanaged, *catalog.unseen]), writer.notes)
+    try:
+        parse_spec(text, "imported.yaml")
+    except SpecError as e:
+        result.problems = [str(p) for p in e.problems]
+    return result
+
+
+# --- catalog ------------------------------------------------------------------------------------
+
+_TABLES_SQL = """
+select c.oid, c.relname, obj_description(c.oid, 'pg_class')
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relkind in ('r', 'p')
+ order by c.relname
+"""
+
+_COLUMNS_SQL = """
+select a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
+       format_type(a.atttypid, null), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid),
+       a.attidentity, col_description(a.attrelid, a.attnum),
+       (select d.refobjid from pg_depend d
+         where d.classid = 'pg_attrdef'::regclass and d.objid = ad.oid
+           and d.refclassid = 'pg_class'::regclass and d.deptype = 'n'
+         order by d.refobjid limit 1)
+  from pg_attribute a
+  join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+  left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+ where n.nspname = %(schema)s and c.relkind in ('r', 'p') and a.attnum > 0
+   and not a.attisdropped
+ order by a.attrelid, a.attnum
+"""
+
+_CONSTRAINTS_SQL = """
+select co.conrelid, co.conname, co.contype, pg_get_constraintdef(co.oid),
+       array(select a.attname from unnest(co.conkey) with ordinality k(num, pos)
+               join pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.num
+              order by k.pos),
+       rt.relname,
+       array(select a.attname from unnest(co.confkey) with ordinality k(num, pos)
+               join pg_attribute a on a.attrelid = co.confrelid and a.attnum = k.num
+              order by k.pos),
+       co.confupdtype, co.confdeltype, co.condeferrable, co.condeferred,
+       obj_description(co.oid, 'pg_constraint')
+  from pg_constraint co
+  join pg_class c on c.oid = co.conrelid join pg_namespace n on n.oid = c.relnamespace
+  left join pg_class rt on rt.oid = co.confrelid
+ where n.nspname = %(schema)s
+ order by co.conrelid, co.conname
+"""
+
+_INDEXES_SQL = """
+select i.indrelid, ic.relname, i.indisunique, am.amname, i.indnkeyatts,
+       pg_get_indexdef(i.indexrelid),
+       array(select pg_get_indexdef(i.indexrelid, k, false)
+               from generate_series(1, i.indnatts) k order by k),
+       array(select coalesce(a.attname, '')
+               from generate_series(0, i.indnatts - 1) k
+               left join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[k]
+              order by k),
+       pg_get_expr(i.indpred, i.indrelid), obj_description(i.indexrelid, 'pg_class')
+  from pg_index i
+  join pg_class ic on ic.oid = i.indexrelid join pg_am am on am.oid = ic.relam
+  join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s
+   and not exists (select 1 from pg_constraint co where co.conindid = i.indexrelid
+                     and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x'))
+ order by ic.relname
+"""
+
+_TRIGGERS_SQL = """
+select t.tgrelid, t.tgname, pg_get_triggerdef(t.oid), p.proname,
+       obj_description(t.oid, 'pg_trigger')
+  from pg_trigger t join pg_proc p on p.oid = t.tgfoid
+  join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and not t.tgisinternal
+ order by t.tgname
+"""
+
+_FUNCTIONS_SQL = """
+select p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
+       l.lanname, p.provolatile, p.prosecdef, p.prosrc, obj_description(p.oid, 'pg_proc')
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  join pg_language l on l.oid = p.prolang
+ where n.nspname = %(schema)s and p.prokind = 'f'
+ order by p.proname, p.oid
+"""
+
+_ENUMS_SQL = """
+select t.typname, array(select e.enumlabel from pg_enum e where e.enumtypid = t.oid
+                         order by e.enumsortorder),
+       obj_description(t.oid, 'pg_type')
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace
+ where n.nspname = %(schema)s and t.typtype = 'e'
+ order by t.typname
+"""
+
+_SEQUENCES_SQL = """
+select c.oid, c.relname, format_type(s.seqtypid, null), s.seqstart, s.seqincrement, s.seqmin,
+       s.seqmax, s.seqcache, s.seqcycle, oc.relname, a.attname, a.attnum, d.refobjid
+  from pg_sequence s join pg_class c on c.oid = s.seqrelid
+  join pg_namespace n on n.oid = c.relnamespace
+  left join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = c.oid
+       and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
+  left join pg_class oc on oc.oid = d.refobjid
+  left join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+ where n.nspname = %(schema)s
+ order by c.relname
+"""
+
+_VIEWS_SQL = """
+select c.oid, c.relname, pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class'),
+       array(select distinct d.refobjid from pg_rewrite r
+               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
+                and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
+              where r.ev_class = c.oid)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relkind = 'v'
+ order by c.relname
+"""
+
+
+# Kinds schemainspect does not read at all (so the differ never sees them): named here, so
+# that import lists them too. Extension members are the extension's business.
+_UNSEEN_SQL = """
+with objects(kind, name, suffix, classid, objid) as (
+  select 'aggregate', p.proname, '(' || pg_get_function_identity_arguments(p.oid) || ')',
+         'pg_proc'::regclass, p.oid
+    from pg_proc p where p.pronamespace = %(oid)s and p.prokind = 'a'
+  union all
+  select 'foreign table', c.relname, '', 'pg_class'::regclass, c.oid
+    from pg_class c where c.relnamespace = %(oid)s and c.relkind = 'f'
+  union all
+  select case t.typtype when 'r' then 'range type' else 'base type' end, t.typname, '',
+         'pg_type'::regclass, t.oid
+    from pg_type t where t.typnamespace = %(oid)s and t.typtype in ('r', 'b')
+     and not exists (select 1 from pg_type e where e.typarray = t.oid)
+  union all
+  select 'operator', o.oprname,
+         format('(%%s, %%s)', o.oprleft::regtype, o.oprright::regtype),
+         'pg_operator'::regclass, o.oid
+    from pg_operator o where o.oprnamespace = %(oid)s
+  union all
+  select 'operator class', c.opcname, '', 'pg_opclass'::regclass, c.oid
+    from pg_opclass c where c.opcnamespace = %(oid)s
+  union all
+  select 'operator family', f.opfname, '', 'pg_opfamily'::regclass, f.oid
+    from pg_opfamily f where f.opfnamespace = %(oid)s
+  union all
+  select 'text search configuration', c.cfgname, '', 'pg_ts_config'::regclass, c.oid
+    from pg_ts_config c where c.cfgnamespace = %(oid)s
+  union all
+  select 'text search dictionary', d.dictname, '', 'pg_ts_dict'::regclass, d.oid
+    from pg_ts_dict d where d.dictnamespace = %(oid)s
+  union all
+  select 'conversion', c.conname, '', 'pg_conversion'::regclass, c.oid
+    from pg_conversion c where c.connamespace = %(oid)s
+  union all
+  select 'statistics object', x.stxname, '', 'pg_statistic_ext'::regclass, x.oid
+    from pg_statistic_ext x where x.stxnamespace = %(oid)s
+  union all
+  select 'rule', c.relname, '."' || replace(r.rulename, '"', '""') || '"',
+         'pg_rewrite'::regclass, r.oid
+    from pg_rewrite r join pg_class c on c.oid = r.ev_class
+   where c.relnamespace = %(oid)s and r.rulename <> '_RETURN'
+)
+select kind, name, suffix from objects o
+ where not exists (select 1 from pg_depend d where d.classid = o.classid
+                     and d.objid = o.objid and d.deptype = 'e')
+ order by 1, 2, 3
+"""
+
+
+@dataclass
+class _Column:
+    name: str
+    type: str
+    type_unmodified: str
+    not_null: bool
+    default: str | None
+    identity: str
+    comment: str | None
+    default_sequence: int | None  # oid of the sequence a nextval() default reads
+
+
+@dataclass
+class _Sequence:
+    oid: int
+    name: str
+    type: str
+    start: int
+    increment: int
+    min: int
+    max: int
+    cache: int
+    cycle: bool
+    owner_table: str | None
+    owner_column: str | None
+    owner_attnum: int | None
+    owner_oid: int | None
+
+
+@dataclass
+class _Catalog:
+    tables: list[tuple[int, str, str | None]]
+    columns: dict[int, list[_Column]]
+    constraints: dict[int, list[tuple[Any, ...]]]
+    indexes: dict[int, list[tuple[Any, ...]]]
+    triggers: dict[int, list[tuple[Any, ...]]]
+    functions: list[tuple[Any, ...]]
+    enums: list[tuple[Any, ...]]
+    sequences: list[_Sequence]
+    views: list[tuple[Any, ...]]
+    config_rows: list[tuple[str, str | None]]
+    config_columns: tuple[str, str] | None
+    unseen: list[str]  # "<kind> <name>" of kinds the differ does not read
+
+    @classmethod
+    def read(
+        cls, conn: psycopg.Connection[Any], schema: str, config_table: str | None
+    ) -> _Catalog:
+        oid = conn.execute("select oid from pg_namespace where nspname = %s", (schema,)).fetchone()
+        args = {"schema": schema, "oid": oid[0] if oid else 0}
+
+        def rows(query: str) -> list[tuple[Any, ...]]:
+            return list(conn.execute(query, args).fetchall())
+
+        columns: dict[int, list[_Column]] = {}
+        for r in rows(_COLUMNS_SQL):
+            columns.setdefault(r[0], []).append(_Column(*r[2:]))
+        by_table: dict[str, dict[int, list[tuple[Any, ...]]]] = {}
+        for name, query in (
+            ("constraints", _CONSTRAINTS_SQL),
+            ("indexes", _INDEXES_SQL),
+            ("triggers", _TRIGGERS_SQL),
+        ):
+            grouped: dict[int, list[tuple[Any, ...]]] = {}
+            for r in rows(query):
+                grouped.setdefault(r[0], []).append(r)
+            by_table[name] = grouped
+        config_rows: list[tuple[str, str | None]] = []
+        config_columns = None
+        if config_table is not None:
+            config_columns, config_rows = _config_rows(conn, schema, config_table)
+        return cls(
+            rows(_TABLES_SQL),
+            columns,
+            by_table["constraints"],
+            by_table["indexes"],
+            by_table["triggers"],
+            rows(_FUNCTIONS_SQL),
+            rows(_ENUMS_SQL),
+            [_Sequence(*r) for r in rows(_SEQUENCES_SQL)],
+            rows(_VIEWS_SQL),
+            config_rows,
+            config_columns,
+            [f"{kind} {_q(schema, name)}{suffix}" for kind, name, suffix in rows(_UNSEEN_SQL)],
+        )
+
+
+def _config_rows(
+    conn: psycopg.Connection[Any], schema: str, table: str
+) -> tuple[tuple[str, str], list[tuple[str, str | None]]]:
+    """The key and value columns of a key/value table (its one-column primary key, `value`)."""
+    found = conn.execute(
+        """select c.oid, array(select a.attname from pg_constraint co
+                                 join pg_attribute a on a.attrelid = co.conrelid
+                                  and a.attnum = any(co.conkey)
+                                where co.conrelid = c.oid and co.contype = 'p'),
+                  exists(select 1 from pg_attribute a where a.attrelid = c.oid
+                           and a.attname = 'value' and not a.attisdropped)
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %s and c.relname = %s and c.relkind in ('r', 'p')""",
+        (schema, table),
+    ).fetchone()
+    if found is None:
+        raise SchemadiffError(f"--config-table: schema '{schema}' has no table '{table}'")
+    _, pk, has_value = found
+    if len(pk) != 1 or not has_value:
+        raise SchemadiffError(
+            f"--config-table: '{table}' must have a one-column primary key (the key) and a "
+            "column named 'value'"
+        )
+    key_col = str(pk[0])
+    query = sql.SQL("select {k}::text, {v}::text from {s}.{t} order by 1").format(
+        k=sql.Identifier(key_col),
+        v=sql.Identifier("value"),
+        s=sql.Identifier(schema),
+        t=sql.Identifier(table),
+    )
+    return (key_col, "value"), [(str(k), v) for k, v in conn.execute(query).fetchall()]
+
+
+# --- spec document --------------------------------------------------------------------------------
+
+
+def _q(*names: str) -> str:
+    """A name as the differ keys it: every part double-quoted."""
+    return ".".join('"' + n.replace('"', '""') + '"' for n in names)
+
+
+class _Writer:
+    """Builds the spec document (plain dicts in output order) from the catalog reads."""
+
+    def __init__(self, schema: str, catalog: _Catalog, inspector: Any) -> None:
+        self.schema = schema
+        self.c = catalog
+        self.i = inspector
+        self.notes: list[str] = []
+        self.enum_labels = {name: list(labels) for name, labels, _ in catalog.enums}
+        self.sequences = {s.oid: s for s in catalog.sequences}
+        self.serial_sequences: set[int] = set()
+        self.managed_tables = {
+            oid: name for oid, name, _ in catalog.tables if _q(schema, name) in inspector.tables
+        }
+
+    def document(self, config_table: str | None) -> dict[str, Any]:
+        doc: dict[str, Any] = {"version": 1}
+        if self.schema != "public":
+            doc["schema"] = self.schema
+        extensions = sorted(e.name for e in self.i.extensions.values())
+        if extensions:
+            doc["extensions"] = extensions
+        enums = self._enums()
+        tables = self._tables()  # before sequences: serial columns claim theirs
+        sequences = self._sequences()
+        functions = self._functions()
+        views = self._views()
+        for key, value in (
+            ("enums", enums),
+            ("sequences", sequences),
+            ("functions", functions),
+            ("tables", tables),
+            ("views", views),
+        ):
+            if value or key == "tables":
+                doc[key] = value
+        if config_table is not None:
+            doc["config"] = self._config(config_table)
+        return doc
+
+    def _enums(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, labels, comment in self.c.enums:
+            if _q(self.schema, name) not in self.i.enums:
+                continue
+            item: dict[str, Any] = {"values": list(labels)}
+            if comment is not None:
+                item["comment"] = comment
+            out[name] = Flow(item) if fits_on_one_line(item) else item
+        return out
+
+    # tables ------------------------------------------------------------------------------------
+
+    def _tables(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for oid, name, comment in self.c.tables:
+            if oid in self.managed_tables:
+                out[name] = self._table(oid, name, comment)
+        return out
+
+    def _table(self, oid: int, name: str, comment: str | None) -> dict[str, Any]:
+        cons = [
+            r
+            for r in self.c.constraints.get(oid, [])
+            if _q(self.schema, name, r[1]) in self.i.constraints
+        ]
+        for r in cons:
+            if r[11] is not None:
+                self._lost_comment(f"constraint {r[1]} on {name}")
+        pk = next((r for r in cons if r[2] == "p"), None)
+        pk_cols = set(pk[4]) if pk else set()
+
+        def on_column(r: tuple[Any, ...]) -> bool:  # written as `unique: true` on its column
+            return len(r[4]) == 1 and r[1] == f"{name}_{r[4][0]}_key"
+
+        column_unique = {r[4][0] for r in cons if r[2] == "u" and on_column(r)}
+        column_checks = {}
+        table_checks = []
+        cols = self.c.columns.get(oid, [])
+        col_names = {c.name for c in cols}
+        for r in cons:
+            if r[2] != "c":
+                continue
+            expression = _check_expression(r[3])
+            owner = r[1][len(name) + 1 : -len("_check")] if r[1].endswith("_check") else None
+            if r[1] == f"{name}_{owner}_check" and owner in col_names:
+                column_checks[owner] = expression
+            else:
+                table_checks.append({"name": r[1], "expression": expression})
+        table: dict[str, Any] = {}
+        if comment is not None:
+            table["comment"] = comment
+        table["columns"] = {
+            c.name: self._column(name, c, c.name in pk_cols, c.name in column_unique,
+                                 column_checks.get(c.name))
+            for c in cols
+        }
+        if pk:
+            cols_pk = list(pk[4])
+            table["primary_key"] = (
+                cols_pk if pk[1] == f"{name}_pkey" else Flow({"name": pk[1], "columns": cols_pk})
+            )
+        uniques = []
+        for r in cons:
+            if r[2] == "u" and not on_column(r):
+                item: dict[str, Any] = {}
+                if r[1] != f"{name}_{'_'.join(r[4])}_key":
+                    item["name"] = r[1]
+                item["columns"] = list(r[4])
+                uniques.append(Flow(item))
+        if uniques:
+            table["unique"] = uniques
+        fks = [self._foreign_key(name, r) for r in cons if r[2] == "f"]
+        if fks:
+            table["foreign_keys"] = fks
+        if table_checks:
+            table["checks"] = [_item(c) for c in table_checks]
+        indexes = [
+            self._index(name, r)
+            for r in self.c.indexes.get(oid, [])
+            if _q(self.schema, r[1]) in self.i.indexes
+        ]
+        if indexes:
+            table["indexes"] = indexes
+        triggers = [
+            self._trigger(r)
+            for r in self.c.triggers.get(oid, [])
+            if _q(self.schema, name, r[1]) in self.i.triggers
+        ]
+        if triggers:
+            table["triggers"] = triggers
+        return table
+
+    def _column(
+        self, table: str, c: _Column, in_pk: bool, unique: bool, check: str | None
+    ) -> Any:
+        item: dict[str, Any] = {"type": c.type}
+        serial = self._serial_type(table, c)
+        if serial:
+            item["type"] = serial
+        elif c.identity:
+            item["identity"] = "always" if c.identity == "a" else "by default"
+        # Primary key, serial and identity columns are NOT NULL without saying so.
+        if c.not_null and not (in_pk or serial or c.identity):
+            item["nullable"] = False
+        if c.default is not None and not serial:
+            item["default"] = self._default(c)
+        if unique:
+            item["unique"] = True
+        if check is not None:
+            item["check"] = check
+        if c.comment is not None:
+            item["comment"] = c.comment
+        if list(item) == ["type"]:
+            return item["type"]
+        return Flow(item) if fits_on_one_line(item) else item
+
+    def _serial_type(self, table: str, c: _Column) -> str | None:
+        """serial/bigserial/smallserial when the column is exactly what one creates."""
+        names = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
+        seq = self.sequences.get(c.default_sequence or 0)
+        if seq is None or c.type not in names or not c.not_null or c.identity:
+            return None
+        if not _NEXTVAL.fullmatch(c.default or ""):
+            return None
+        if (seq.owner_table, seq.owner_column) != (table, c.name):
+            return None
+        if seq.name != f"{table}_{c.name}_seq" or seq.type != c.type:
+            return None
+        _, high = _type_range(seq.type)
+        options = (seq.start, seq.increment, seq.min, seq.max, seq.cache, seq.cycle)
+        if options != (1, 1, 1, high, 1, False):
+            return None
+        self.serial_sequences.add(seq.oid)
+        return names[c.type]
+
+    def _default(self, c: _Column) -> Any:
+        literal = _literal_default(c, self.enum_labels)
+        return literal if literal is not None else Flow({"sql": c.default})
+
+    def _foreign_key(self, table: str, r: tuple[Any, ...]) -> Any:
+        cols, ref_table, ref_cols = list(r[4]), r[5], list(r[6])
+        item: dict[str, Any] = {}
+        if r[1] != f"{table}_{'_'.join(cols)}_fkey":
+            item["name"] = r[1]
+        item["columns"] = cols
+        item["references"] = Flow({"table": ref_table, "columns": ref_cols})
+        if r[8] != "a":
+            item["on_delete"] = _FK_ACTIONS[r[8]]
+        if r[7] != "a":
+            item["on_update"] = _FK_ACTIONS[r[7]]
+        if r[9]:
+            item["deferrable"] = True
+        if r[10]:
+            item["initially_deferred"] = True
+        return _item(item)
+
+    def _index(self, table: str, r: tuple[Any, ...]) -> Any:
+        _, name, unique, method, nkey, definition, parts, attnames, predicate, comment = r
+        if comment is not None:
+            self._lost_comment(f"index {name}")
+        elements = _index_elements(definition, method, list(parts[:nkey]), list(attnames[:nkey]))
+        if elements is None:
+            raise SchemadiffError(
+                f"cannot read index {name} ({definition}); please report this as a bug"
+            )
+        item: dict[str, Any] = {}
+        columns = [_element_column(e) for e in elements]
+        if not all(columns) or name != f"{table}_{'_'.join(columns)}_idx":
+            item["name"] = name  # the naming convention would not give this name
+        item["columns"] = elements
+        if unique:
+            item["unique"] = True
+        if method != "btree":
+            item["method"] = method
+        if predicate is not None:
+            item["where"] = _unwrap(predicate)
+        if len(attnames) > nkey:
+            item["include"] = list(attnames[nkey:])
+        return _item(item)
+
+    def _trigger(self, r: tuple[Any, ...]) -> Any:
+        _, name, definition, function, comment = r
+        if comment is not None:
+            self._lost_comment(f"trigger {name}")
+        m = differ.TRIGGER_FORM.fullmatch(definition)
+        if m is None:  # the differ would have taken it out
+            raise SchemadiffError(f"cannot read trigger {name} ({definition})")
+        item: dict[str, Any] = {
+            "name": name,
+            "function": function,
+            "timing": m.group("timing").lower(),
+            "events": [e.lower() for e in m.group("events").split(" OR ")],
+        }
+        if m.group("for_each") != "ROW":
+            item["for_each"] = m.group("for_each").lower()
+        if m.group("when") is not None:
+            item["when"] = _unwrap(m.group("when"))
+        return _item(item)
+
+    def _lost_comment(self, what: str) -> None:
+        self.notes.append(
+            f"comment on {what} cannot be written in the spec; `schemadiff plan` will propose "
+            "removing it"
+        )
+
+    # sequences, functions, views ----------------------------------------------------------------
+
+    def _sequences(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for seq in self.c.sequences:
+            if seq.oid in self.serial_sequences:
+                continue  # written as the column's serial type
+            if _q(self.schema, seq.name) not in self.i.sequences:
+                continue
+            item: dict[str, Any] = {}
+            low, high = _type_range(seq.type)
+            if seq.type != "bigint":
+                item["as"] = seq.type
+            if seq.increment != 1:
+                item["increment"] = seq.increment
+            default_min, default_max = (1, high) if seq.increment > 0 else (low, -1)
+            if seq.min != default_min:
+                item["min"] = seq.min
+            if seq.max != default_max:
+                item["max"] = seq.max
+            if seq.start != (seq.min if seq.increment > 0 else seq.max):
+                item["start"] = seq.start
+            if seq.cache != 1:
+                item["cache"] = seq.cache
+            if seq.cycle:
+                item["cycle"] = True
+            if seq.owner_table is not None:
+                item["owned_by"] = f"{seq.owner_table}.{seq.owner_column}"
+            out[seq.name] = Flow(item)
+        return out
+
+    def _functions(self) -> dict[str, Any]:
+        managed = {f.name for f in self.i.functions.values()}
+        out: dict[str, Any] = {}
+        for name, args, returns, language, volatility, definer, source, comment in (
+            self.c.functions
+        ):
+            if name not in managed:
+                continue
+            item: dict[str, Any] = {}
+            split = _split_args(args)
+            if split:
+                item["args"] = split
+            item["returns"] = returns
+            item["language"] = language
+            if volatility != "v":
+                item["volatility"] = {"i": "immutable", "s": "stable"}[volatility]
+            if definer:
+                item["security"] = "definer"
+            # Exactly the source, but for line breaks around it (the differ ignores those).
+            item["body"] = source.strip("\n") + "\n"
+            if comment is not None:
+                item["comment"] = comment
+            out[name] = item
+        return out
+
+    def _views(self) -> dict[str, Any]:
+        managed = {
+            oid: (name, definition, comment, deps)
+            for oid, name, definition, comment, deps in self.c.views
+            if _q(self.schema, name) in self.i.views
+        }
+        out: dict[str, Any] = {}
+        # Created in the order written: a view after the views it reads, else by name.
+        done: set[int] = set()
+        while len(done) < len(managed):
+            ready = sorted(
+                (v[0], oid)
+                for oid, v in managed.items()
+                if oid not in done and all(d in done or d not in managed for d in v[3])
+            )
+            if not ready:  # a cycle cannot be built by Postgres either; write the rest
+                ready = sorted((v[0], oid) for oid, v in managed.items() if oid not in done)
+            name, oid = ready[0]
+            done.add(oid)
+            _, definition, comment, _ = managed[oid]
+            item: dict[str, Any] = {"query": definition.strip().rstrip(";").strip() + "\n"}
+            if comment is not None:
+                item["comment"] = comment
+            out[name] = item
+        return out
+
+    def _config(self, table: str) -> dict[str, Any]:
+        assert self.c.config_columns is not None
+        key_col, value_col = self.c.config_columns
+        cfg: dict[str, Any] = {"table": table}
+        if key_col != "key":
+            cfg["key_column"] = key_col
+        if value_col != "value":
+            cfg["value_column"] = value_col
+        keys: dict[str, Any] = {}
+        withheld = []
+        for key, value in self.c.config_rows:
+            if _SECRET_NAME.search(key):
+                withheld.append(key)
+                keys[key] = Flow({"default": ""})  # what schemadiff writes for a secret
+            else:
+                keys[key] = Flow({} if value is None else {"default": value})
+        cfg["keys"] = keys
+        self.notes.append(
+            f"config: {len(keys)} keys of {table}, each with its current value as default. "
+            "The database cannot tell which are secrets: mark those `secret: true` with "
+            "`value_from_env: VAR` by hand."
+        )
+        if withheld:
+            self.notes.append(
+                "config: these keys look like secrets, so their values were not written "
+                "(default \"\" instead): " + ", ".join(withheld)
+            )
+        return cfg
+
+
+def _item(item: dict[str, Any]) -> Any:
+    """A list item: one line when short, else a block mapping."""
+    if fits_on_one_line(item) and flow_width(item) <= _FLOW_WIDTH:
+        return Flow(item)
+    return item
+
+
+def _element_column(e: Any) -> str:
+    return e if isinstance(e, str) else str(e.value.get("column", ""))
+
+
+# --- reading Postgres' own spelling -------------------------------------------------------------
+
+
+def _type_range(type_: str) -> tuple[int | None, int]:
+    bits = {"smallint": 16, "integer": 32, "bigint": 64}.get(type_)
+    if bits is None:
+        return None, 0
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def _literal_default(c: _Column, enums: dict[str, list[str]]) -> Any:
+    """A default Postgres prints as a plain literal of the column's type, as a YAML scalar.
+
+    `0`, `4.99`, `true`, `'abc'::text` (a string cast to the column's own type), `'-1'::integer`
+    (Postgres quotes negative numbers). None when it is an expression, or when the literal
+    would not be written back the same way (schemadiff casts literals itself).
+    """
+    text = c.default or ""
+    base = pgtypes.base_name(c.type)
+    numeric = not pgtypes.is_array(c.type) and base in pgtypes.INTEGER | pgtypes.NUMERIC
+    value: Any = None
+    if text in ("true", "false") and base in pgtypes.BOOLEAN and not pgtypes.is_array(c.type):
+        value = text == "true"
+    elif re.fullmatch(r"\d+(\.\d+)?", text) and numeric:
+        value = _number(text)
+    elif m := re.fullmatch(r"'((?:[^']|'')*)'::(.+)", text, re.DOTALL):
+        if m.group(2) not in (c.type, c.type_unmodified):
+            return None
+        raw = m.group(1).replace("''", "'")
+        if numeric:
+            value = _number(raw) if re.fullmatch(r"-?\d+(\.\d+)?", raw) else None
+        elif base in pgtypes.BOOLEAN:
+            value = None
+        else:
+            value = raw
+    if value is None or pgtypes.check_literal(c.type, value, enums):
+        return None
+    return value
+
+
+def _number(text: str) -> int | float | None:
+    if "." not in text:
+        return int(text)
+    value = float(text)
+    return value if repr(value) == text else None
+
+
+def _check_expression(definition: str) -> str:
+    """'CHECK ((a > 0)) NOT VALID' -> '(a > 0)': exactly what Postgres prints inside CHECK (...).
+
+    Kept to the letter, parentheses included: Postgres does not always print a re-parsed
+    expression the same way, and the differ accepts a live check printed as the spec's text.
+    """
+    text = definition.removesuffix(" NOT VALID").removeprefix("CHECK ")
+    return text[1:-1] if text.startswith("(") and _closing(text, 0) == len(text) - 1 else text
+
+
+def _unwrap(text: str) -> str:
+    """Drop parentheses around the whole expression: '((a > 0))' -> 'a > 0'."""
+    text = text.strip()
+    while text.startswith("(") and _closing(text, 0) == len(text) - 1:
+        text = text[1:-1].strip()
+    return text
+
+
+def _closing(text: str, start: int) -> int:
+    """The index of the parenthesis closing the one at `start` (-1 if none)."""
+    depth = 0
+    quote: str | None = None
+    n = start
+    while n < len(text):
+        ch = text[n]
+        if quote:
+            if ch == quote:
+                if n + 1 < len(text) and text[n + 1] == quote:
+                    n += 1
+                else:
+                    quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return n
+        n += 1
+    return -1
+
+
+def _split_args(args: str) -> list[str]:
+    """'a integer, b numeric(12,2) DEFAULT 1' -> ['a integer', 'b numeric(12,2) DEFAULT 1']."""
+    out: list[str] = []
+    depth, quote, current = 0, None, ""
+    for ch in args:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+            continue
+        current += ch
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"(),]+)'
+_ELEMENT_TAIL = re.compile(
+    rf"(?: (?!DESC\b|ASC\b|NULLS\b)(?P<opclass>{_IDENT}))?"
+    r"(?: (?P<order>DESC|ASC))?(?: NULLS (?P<nulls>FIRST|LAST))?"
+)
+
+
+def _index_elements(
+    definition: str, method: str, parts: list[str], attnames: list[str]
+) -> list[Any] | None:
+    """Index keys from pg_get_indexdef, each found by its own text (pg_get_indexdef(oid, k)).
+
+    What follows a key's text up to the next ", " is its operator class (shown only when not
+    the default), DESC and NULLS FIRST/LAST.
+    """
+    head = f" USING {method} ("
+    pos = definition.find(head)
+    if pos < 0:
+        return None
+    pos += len(head)
+    out: list[Any] = []
+    for n, (text, attname) in enumerate(zip(parts, attnames, strict=True)):
+        if not definition.startswith(text, pos):
+            return None
+        pos += len(text)
+        m = _ELEMENT_TAIL.match(definition, pos)
+        assert m is not None  # every group is optional
+        pos = m.end()
+        separator = ", " if n < len(parts) - 1 else ")"
+        if not definition.startswith(separator, pos):
+            return None
+        pos += len(separator)
+        element: dict[str, Any] = {}
+        if attname:
+            element["column"] = attname
+        else:
+            element["expression"] = _unwrap(text)
+        if m.group("opclass"):
+            element["opclass"] = m.group("opclass")
+        if m.group("order") == "DESC":
+            element["order"] = "desc"
+        if m.group("nulls"):
+            element["nulls"] = m.group("nulls").lower()
+        out.append(attname if list(element) == ["column"] else Flow(element))
+    return out
+
+
+def unmanaged_lines(items: Iterable[str]) -> list[str]:
+    return [f"not managed: {item}" for item in items]

@@ -1,0 +1,223 @@
+"""Reading SQL the way Postgres does, with pglast (Postgres' own parser as a library).
+
+Where a hazard depends on what an expression or a function body says (which functions a
+default calls, which sequence it reads, who calls a function) or on whether two texts are the
+same object once renames are taken into account, the text is parsed, never pattern-matched.
+Every function returns "unknown" (None, or False for equivalence) on text it cannot parse,
+and callers then assume the worst.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import parser
+
+# Positions differ between two texts of the same tree; they are not part of its meaning.
+_POSITIONS = frozenset({"location", "stmt_location", "stmt_len"})
+
+
+def _parse(sql: str) -> Any:
+    try:
+        return json.loads(parser.parse_sql_json(sql))["stmts"]
+    except Exception:  # pglast raises ParseError, and others on odd input; both mean unknown
+        return None
+
+
+def _walk(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, visit)
+    elif isinstance(node, dict):
+        visit(node)
+        for value in node.values():
+            _walk(value, visit)
+
+
+def _last_name(names: list[Any]) -> str | None:
+    last = names[-1] if names else None
+    if isinstance(last, dict) and "String" in last:
+        return str(last["String"]["sval"])
+    return None
+
+
+def _calls(tree: Any) -> set[str]:
+    found: set[str] = set()
+
+    def visit(node: dict[str, Any]) -> None:
+        call = node.get("FuncCall")
+        if isinstance(call, dict) and (name := _last_name(call.get("funcname", []))):
+            found.add(name)
+
+    _walk(tree, visit)
+    return found
+
+
+def expression_calls(expression: str) -> set[str] | None:
+    """Names of the functions an SQL expression calls (None: it does not parse)."""
+    tree = _parse(f"SELECT {expression}")
+    return None if tree is None else _calls(tree)
+
+
+def constraint_calls(definition: str) -> set[str] | None:
+    """Names of the functions a constraint definition (CHECK (...)) calls; None: unknown."""
+    tree = _parse(WRAPS["constraint"](definition))
+    return None if tree is None else _calls(tree)
+
+
+def regclass_literals(expression: str) -> set[str] | None:
+    """Relation names an expression names as 'name'::regclass (nextval('t_id_seq'::regclass))."""
+    tree = _parse(f"SELECT {expression}")
+    if tree is None:
+        return None
+    found: set[str] = set()
+
+    def visit(node: dict[str, Any]) -> None:
+        cast = node.get("TypeCast")
+        if not isinstance(cast, dict):
+            return
+        if _last_name(cast.get("typeName", {}).get("names", [])) != "regclass":
+            return
+        const = cast.get("arg", {}).get("A_Const", {})
+        if "sval" in const:
+            found.add(str(const["sval"]["sval"]).rsplit(".", 1)[-1].strip('"'))
+
+    _walk(tree, visit)
+    return found
+
+
+def body_calls(
+    language: str, body: str, returns: str = "void", arguments: str = ""
+) -> set[str] | None:
+    """Names of the functions a function body calls (sql or plpgsql); None: unknown.
+
+    `returns` and `arguments` are the function's, as plpgsql's parser needs them.
+    """
+    lang = language.lower()
+    if lang == "sql":
+        tree = _parse(body)
+        return None if tree is None else _calls(tree)
+    if lang != "plpgsql":
+        return None
+    tag = "$schemadiff_body$"
+    try:
+        compiled = json.loads(
+            parser.parse_plpgsql_json(
+                f"CREATE FUNCTION schemadiff_probe({arguments}) RETURNS {returns} LANGUAGE plpgsql "
+                f"AS {tag}{body}{tag}"
+            )
+        )
+    except Exception:
+        return None
+    found: set[str] = set()
+    unknown = False
+
+    def visit(node: dict[str, Any]) -> None:
+        nonlocal unknown
+        expr = node.get("PLpgSQL_expr")
+        if not isinstance(expr, dict) or "query" not in expr:
+            return
+        query = str(expr["query"])
+        # parseMode 0 is a whole statement; the others are expressions or assignments.
+        if expr.get("parseMode", 0) in (3, 4, 5) and ":=" in query:
+            query = query.split(":=", 1)[1]
+        tree = _parse(query) if not expr.get("parseMode") else None
+        if tree is None:
+            tree = _parse(f"SELECT {query}")
+        if tree is None:
+            unknown = True
+            return
+        found.update(_calls(tree))
+
+    _walk(compiled, visit)
+    return None if unknown and not found else found
+
+
+@dataclass
+class Renames:
+    """Declared renames, by unqualified name, as the equivalence check applies them."""
+
+    tables: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # new table -> old -> new
+    functions: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    relations: dict[str, str] = field(default_factory=dict)  # regclass literals (sequences)
+
+    def __bool__(self) -> bool:
+        return any((self.tables, self.columns, self.functions, self.types, self.relations))
+
+
+def _rename(node: Any, r: Renames, table: str | None) -> Any:
+    """A copy of a parse tree without positions, with the old names of `r` made new.
+
+    Column names are renamed in the scope they belong to: those of `table` (the object's
+    own table), and a foreign key's referenced columns by the referenced table's renames.
+    """
+    if isinstance(node, list):
+        return [_rename(x, r, table) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _rename(v, r, table) for k, v in node.items() if k not in _POSITIONS}
+    own: Mapping[str, str] = r.columns.get(table or "", {})
+
+    def rename_last(names: list[Any], mapping: Mapping[str, str]) -> None:
+        name = _last_name(names)
+        if name is not None and name in mapping:
+            names[-1] = {"String": {"sval": mapping[name]}}
+
+    def rename_all(names: list[Any], mapping: Mapping[str, str]) -> None:
+        for i, item in enumerate(names):
+            name = _last_name([item])
+            if name is not None and name in mapping:
+                names[i] = {"String": {"sval": mapping[name]}}
+
+    if "relname" in out and "relpersistence" in out:  # a RangeVar
+        out["relname"] = r.tables.get(out["relname"], out["relname"])
+    if "names" in out and "typemod" in out:  # a TypeName
+        rename_last(out["names"], r.types)
+    if isinstance(col := out.get("ColumnRef"), dict):
+        rename_last(col.get("fields", []), own)
+    if isinstance(elem := out.get("IndexElem"), dict) and elem.get("name") in own:
+        elem["name"] = own[elem["name"]]
+    if isinstance(call := out.get("FuncCall"), dict):
+        rename_last(call.get("funcname", []), r.functions)
+    if isinstance(cast := out.get("TypeCast"), dict):
+        const = cast.get("arg", {}).get("A_Const", {})
+        if _last_name(cast.get("typeName", {}).get("names", [])) == "regclass" and "sval" in const:
+            value = str(const["sval"]["sval"])
+            const["sval"]["sval"] = r.relations.get(value, value)
+    if isinstance(con := out.get("Constraint"), dict):
+        for key in ("keys", "fk_attrs", "including"):
+            rename_all(con.get(key, []), own)
+        referenced = con.get("pktable", {}).get("relname")
+        rename_all(con.get("pk_attrs", []), r.columns.get(referenced or "", {}))
+    if isinstance(trig := out.get("CreateTrigStmt"), dict):
+        rename_all(trig.get("columns", []), own)
+        rename_last(trig.get("funcname", []), r.functions)
+    return out
+
+
+WRAPS: dict[str, Callable[[str], str]] = {
+    "expression": lambda text: f"SELECT {text}",
+    "constraint": lambda text: f"ALTER TABLE schemadiff_t ADD CONSTRAINT schemadiff_c {text}",
+    "statement": lambda text: text,
+}
+
+
+def equivalent(
+    wrap: str, live: str | None, target: str | None, renames: Renames, table: str | None
+) -> bool:
+    """True when `live`, with the renames applied, parses to the same tree as `target`.
+
+    `wrap` says what the texts are: an expression, a constraint definition, or a statement.
+    `table` is the (new) name of the table the object belongs to, for its column names.
+    """
+    if live is None or target is None:
+        return live == target
+    a, b = _parse(WRAPS[wrap](live)), _parse(WRAPS[wrap](target))
+    if a is None or b is None:
+        return False
+    return bool(_rename(a, renames, table) == _rename(b, Renames(), None))
