@@ -765,7 +765,8 @@ def init_command(directory: str, from_database: str | None, force: bool) -> None
     from schemadiff import scaffold
     from schemadiff.spec import load_spec
 
-    written = scaffold.init(Path(directory), from_database, force)
+    report = lambda message: click.echo(message, err=True)  # noqa: E731
+    written = scaffold.init(Path(directory), from_database, force, report)
     for w in written:
         click.echo(f"wrote {w.path} ({w.what})", err=True)
     spec = load_spec(Path(directory) / "schema.yaml")

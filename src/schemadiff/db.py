@@ -101,11 +101,12 @@ def sqlalchemy_engine(url: str) -> Any:
 # Every commentable object the spec manages, with its comment (NULL when it has none), keyed
 # by the target text of COMMENT ON so the differ can write the statement without guessing.
 _COMMENTS_SQL = """
-select 'TABLE ' || format('%%I.%%I', n.nspname, c.relname), d.description
+select case c.relkind when 'v' then 'VIEW ' else 'TABLE ' end
+       || format('%%I.%%I', n.nspname, c.relname), d.description
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
   left join pg_description d
          on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
- where n.nspname = %(schema)s and c.relkind in ('r', 'p')
+ where n.nspname = %(schema)s and c.relkind in ('r', 'p', 'v')
 union all
 select 'COLUMN ' || format('%%I.%%I.%%I', n.nspname, c.relname, a.attname), d.description
   from pg_class c join pg_namespace n on n.oid = c.relnamespace

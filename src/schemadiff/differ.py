@@ -287,14 +287,20 @@ def _function_problem(f: Any, i: Any, foreign_types: dict[str, str]) -> str | No
             words = words.replace(option, "")
         if words.strip():
             return " ".join(words.split())
-    returns = str(f.returntype or "")
-    if returns.startswith('"') and returns not in i.tables and returns not in i.enums:
-        return f"returns {returns}, which is not managed"
+    returns = _result_type(f)
+    if returns in foreign_types:
+        return f"returns {returns}, a {foreign_types[returns]}"
     for arg in f.inputs:
         base = str(arg.dbtypestr).replace("[]", "")
         if base in foreign_types:
             return f"argument {arg.name} has type {arg.dbtypestr}, a {foreign_types[base]}"
     return None
+
+
+def _result_type(f: Any) -> str:
+    """The type a function returns, without SETOF, [] or quotes: 'SETOF customer' -> 'customer'."""
+    text = str(getattr(f, "result_string", "") or "").removeprefix("SETOF ")
+    return text.removesuffix("[]").replace('"', "")
 
 
 def _constraint_problem(c: Any, i: Any) -> str | None:
@@ -580,11 +586,18 @@ def _early_function_keys(a: Any, b: Any) -> set[str]:
     added, _, modified, _ = differences(sel_a, sel_b)
     pending = {k for k, v in list(added.items()) + list(modified.items()) if v.relationtype != "f"}
     # A function returning a table's rows depends on it, which schemainspect does not record.
+    pending_types = {
+        name
+        for k in pending
+        for name in (sel_b[k].name, f"{sel_b[k].schema}.{sel_b[k].name}")
+        if k in sel_b
+    }
     return {
         k
         for k, v in list(added.items()) + list(modified.items())
         if v.relationtype == "f"
-        and not ({*getattr(v, "dependent_on", []), getattr(v, "returntype", None)} & pending)
+        and not set(getattr(v, "dependent_on", [])) & pending
+        and _result_type(v) not in pending_types
     }
 
 

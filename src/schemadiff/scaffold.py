@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from schemadiff import fmt
 from schemadiff.errors import SchemadiffError
 
 SCHEMA_LINE = "# yaml-language-server: $schema=./schema.json"
@@ -64,21 +66,27 @@ class Written:
     what: str
 
 
-def importer() -> Callable[[str], str] | None:
-    """`schemadiff.introspect`'s function that turns a database URL into spec YAML, if any."""
+def importer() -> Callable[[str], Any] | None:
+    """`schemadiff.introspect.import_database` (URL -> result with .text), when it exists."""
     try:
         module = importlib.import_module("schemadiff.introspect")
     except ImportError:
         return None
-    for name in ("import_yaml", "spec_yaml", "import_spec_yaml", "to_yaml", "introspect_yaml"):
-        fn: Any = getattr(module, name, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
+    fn: Any = getattr(module, "import_database", None)
+    return fn if callable(fn) else None
 
 
-def init(directory: Path, from_database: str | None = None, force: bool = False) -> list[Written]:
-    """Write schema.yaml, schema.json, seeds/ and schemadiff.toml into `directory`."""
+def init(
+    directory: Path,
+    from_database: str | None = None,
+    force: bool = False,
+    report: Callable[[str], None] = lambda message: None,
+) -> list[Written]:
+    """Write schema.yaml, schema.json, seeds/ and schemadiff.toml into `directory`.
+
+    With `from_database` (a URL), schema.yaml is that database imported, in fmt's layout;
+    what it cannot describe is passed to `report`, one line each.
+    """
     names = ("schema.yaml", "schema.json", "seeds/README.md", "schemadiff.toml")
     existing = [directory / n for n in names if (directory / n).exists()]
     if existing and not force:
@@ -92,9 +100,21 @@ def init(directory: Path, from_database: str | None = None, force: bool = False)
                 "init --from-database: import is not available yet in this version of "
                 "schemadiff; run `schemadiff init` and describe the tables by hand"
             )
-        imported = fn(from_database)
-        body = imported if imported.endswith("\n") else imported + "\n"
+        result = fn(from_database)
+        for item in getattr(result, "unmanaged", []):
+            report(f"not managed: {item}")
+        for note in getattr(result, "notes", []):
+            report(f"note: {note}")
+        if getattr(result, "problems", []):
+            raise SchemadiffError(
+                "init --from-database: the imported spec does not validate (please report "
+                "this): " + "; ".join(result.problems)
+            )
+        text = str(getattr(result, "text", result))
+        body = text if text.endswith("\n") else text + "\n"
         spec_text = body if body.startswith(SCHEMA_LINE) else f"{SCHEMA_LINE}\n{body}"
+        with contextlib.suppress(SchemadiffError):  # fmt's layout, so `fmt --check` passes
+            spec_text = fmt.format_text(spec_text, "schema.yaml")
     files = {
         directory / "schema.yaml": (spec_text, "the spec"),
         directory / "schema.json": (

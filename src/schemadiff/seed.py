@@ -56,6 +56,7 @@ _DATE_TYPES = {
     "timestamptz",
 }
 _JSON = {"json", "jsonb"}
+_SETVAL = "SELECT setval"
 
 
 @dataclass
@@ -349,6 +350,7 @@ def changes(
                         "yet; run `schemadiff apply` first"
                     )
                 writes += [_insert(spec, sd, row, spec_types) for row in sd.rows]
+                writes += _sequences(spec, sd, sd.rows)
                 continue
             absent = [c for c in listed if c not in live]
             if absent and mode != "insert":
@@ -358,13 +360,16 @@ def changes(
                 )
             compare = [] if mode == "insert" else [c for c in listed if c not in sd.key]
             found = _existing(conn, spec, sd, live, compare)
+            inserted = []
             for i, row in enumerate(sd.rows):
                 if i not in found:
                     writes.append(_insert(spec, sd, row, live))
+                    inserted.append(row)
                     continue
                 differing = [c for c in found[i] if c in row]
                 if differing:
                     writes.append(_update(spec, sd, row, differing, live))
+            writes += _sequences(spec, sd, inserted)
             if mode == "sync":
                 deletes = _deletes(conn, spec, sd, live) + deletes  # children first
     except psycopg.Error as e:
@@ -382,6 +387,32 @@ def _insert(spec: s.Spec, sd: SeedTable, row: dict[str, Any], types: dict[str, s
         f"VALUES ({', '.join(literal(row[c], types[c]) for c in cols)}) "
         f"ON CONFLICT ({', '.join(quote(k) for k in sd.key)}) DO NOTHING",
     )
+
+
+def _sequences(spec: s.Spec, sd: SeedTable, inserted: list[dict[str, Any]]) -> list[Change]:
+    """Serial columns the inserted rows set explicitly: move their sequence past the rows.
+
+    Otherwise the application's next insert would draw a value a seed row already holds.
+    The sequence never moves backwards (GREATEST with its last value).
+    """
+    table = spec.table(sd.table)
+    assert table is not None
+    out = []
+    for column in table.columns:
+        if not ty.is_serial(column.type) or not any(column.name in row for row in inserted):
+            continue
+        name = qualified(spec.schema, sd.table)
+        seq = f"pg_get_serial_sequence({string_literal(name)}, {string_literal(column.name)})"
+        out.append(
+            Change(
+                "alter",
+                "seed",
+                f"{sd.table} {column.name} sequence",
+                f"{_SETVAL}({seq}, GREATEST((SELECT max({quote(column.name)}) FROM {name}), "
+                f"pg_sequence_last_value({seq}::regclass), 1))",
+            )
+        )
+    return out
 
 
 def _update(
@@ -482,6 +513,8 @@ def counts(seeds: list[SeedTable], found: list[Change]) -> dict[str, dict[str, i
     """Table -> {'create': inserts, 'alter': updates, 'drop': deletes}, in seed order."""
     out = {sd.table: {"create": 0, "alter": 0, "drop": 0} for sd in seeds}
     for c in found:
+        if c.kind != "seed" or c.sql.startswith(_SETVAL):
+            continue
         for sd in seeds:
             if c.name.startswith(sd.table + " "):
                 out[sd.table][c.action] += 1
@@ -519,5 +552,6 @@ def insert_missing(conn: psycopg.Connection[Any], spec: s.Spec, seeds: list[Seed
     added = 0
     with conn.transaction():
         for c in changes(conn, spec, seeds, "insert"):
-            added += conn.execute(c.sql.encode()).rowcount
+            rows = conn.execute(c.sql.encode()).rowcount
+            added += 0 if c.sql.startswith(_SETVAL) else rows
     return added

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -33,6 +33,12 @@ IDENTITIES = ("always", "by default")
 SEQUENCE_TYPES = ("smallint", "integer", "bigint")
 
 Scalar = str | int | float | bool
+_R = TypeVar("_R", bound="_Renameable")
+
+
+class _Renameable(Protocol):
+    name: str
+    renamed_from: str | None
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class Column:
     comment: str | None
     loc: Location
     identity: str | None = None  # "always" | "by default": GENERATED ... AS IDENTITY
+    renamed_from: str | None = None  # declared rename: ALTER ... RENAME, never drop + add
 
 
 @dataclass
@@ -59,6 +66,7 @@ class PrimaryKey:
     name: str
     columns: list[str]
     loc: Location
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -66,6 +74,7 @@ class UniqueConstraint:
     name: str
     columns: list[str]
     loc: Location
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -79,6 +88,7 @@ class ForeignKey:
     loc: Location
     deferrable: bool = False
     initially_deferred: bool = False
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -86,6 +96,7 @@ class Check:
     name: str
     expression: str
     loc: Location
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -108,6 +119,7 @@ class Index:
     where: str | None
     include: list[str]
     loc: Location
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -133,6 +145,7 @@ class Table:
     indexes: list[Index]
     triggers: list[Trigger]
     loc: Location
+    renamed_from: str | None = None
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -149,6 +162,7 @@ class Function:
     body: str
     comment: str | None
     loc: Location
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -157,6 +171,7 @@ class Enum:
     values: list[str]
     comment: str | None
     loc: Location
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -458,14 +473,16 @@ class _Reader(NodeReader):
         return built
 
     def _enum(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Enum | None:
-        m = self.mapping(node, f"enum '{name}'", ("values", "comment"), ("values",))
+        m = self.mapping(
+            node, f"enum '{name}'", ("values", "comment", "renamed_from"), ("values",)
+        )
         if m is None:
             return None
         values = self.string_list(m["values"][1], f"enum '{name}' values") if "values" in m else []
         if values is not None and len(set(values)) != len(values):
             self.error(m["values"][1], f"enum '{name}' has duplicate values")
         comment = self.string(m["comment"][1], "comment") if "comment" in m else None
-        return Enum(name, values or [], comment, self.loc(key_node))
+        return self._renamed(m, Enum(name, values or [], comment, self.loc(key_node)))
 
     def _sequence(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Sequence | None:
         what = f"sequence '{name}'"
@@ -531,7 +548,16 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            ("args", "returns", "language", "volatility", "security", "body", "comment"),
+            (
+                "args",
+                "returns",
+                "language",
+                "volatility",
+                "security",
+                "body",
+                "comment",
+                "renamed_from",
+            ),
             ("returns", "language", "body"),
         )
         if m is None:
@@ -558,16 +584,19 @@ class _Reader(NodeReader):
         comment = self.string(m["comment"][1], "comment") if "comment" in m else None
         if returns is None or language is None or body is None:
             return None
-        return Function(
-            name,
-            args or [],
-            returns,
-            language,
-            volatility,
-            security,
-            body,
-            comment,
-            self.loc(key_node),
+        return self._renamed(
+            m,
+            Function(
+                name,
+                args or [],
+                returns,
+                language,
+                volatility,
+                security,
+                body,
+                comment,
+                self.loc(key_node),
+            ),
         )
 
     def _table(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Table | None:
@@ -584,12 +613,14 @@ class _Reader(NodeReader):
                 "checks",
                 "indexes",
                 "triggers",
+                "renamed_from",
             ),
             ("columns",),
         )
         if m is None:
             return None
         table = Table(name, None, [], None, [], [], [], [], [], self.loc(key_node))
+        self._renamed(m, table)
         if "comment" in m:
             table.comment = self.string(m["comment"][1], f"{what} comment", allow_empty=True)
         if "columns" in m:
@@ -617,6 +648,18 @@ class _Reader(NodeReader):
             if tg:
                 table.triggers.append(tg)
         return table
+
+    def _renamed(self, m: dict[str, tuple[yaml.Node, yaml.Node]], obj: _R) -> _R:
+        """Read `renamed_from:` (the object's old name) into obj.renamed_from."""
+        if "renamed_from" in m:
+            old = self.string(m["renamed_from"][1], "renamed_from")
+            if old is not None:
+                self.identifier(m["renamed_from"][1], old, "renamed_from name")
+                if old == obj.name:
+                    self.error(m["renamed_from"][1], f"renamed_from: '{old}' is its own name")
+                else:
+                    obj.renamed_from = old
+        return obj
 
     def _list(
         self, m: dict[str, tuple[yaml.Node, yaml.Node]], key: str, what: str
@@ -650,7 +693,16 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            ("type", "nullable", "default", "unique", "check", "comment", "identity"),
+            (
+                "type",
+                "nullable",
+                "default",
+                "unique",
+                "check",
+                "comment",
+                "identity",
+                "renamed_from",
+            ),
             ("type",),
         )
         if m is None:
@@ -684,7 +736,9 @@ class _Reader(NodeReader):
             self.error(m["identity"][0], f"{what}: an identity column cannot have a default")
         if type_ is not None:
             table.columns.append(
-                Column(name, type_.strip(), nullable, default, comment, loc, identity)
+                self._renamed(
+                    m, Column(name, type_.strip(), nullable, default, comment, loc, identity)
+                )
             )
 
     def _default(self, node: yaml.Node, what: str) -> Default | None:
@@ -743,25 +797,25 @@ class _Reader(NodeReader):
             name = f"{table.name}_pkey"
             self.identifier(node, name, "derived primary key name")
             return PrimaryKey(name, cols, self.loc(node))
-        m = self.mapping(node, what, ("name", "columns"), ("columns",))
+        m = self.mapping(node, what, ("name", "columns", "renamed_from"), ("columns",))
         if m is None:
             return None
         pk_cols = self._columns_of(m, what)
         pk_name = self._name_or(m, f"{table.name}_pkey", "primary key", node)
         if not pk_cols or not pk_name:
             return None
-        return PrimaryKey(pk_name, pk_cols, self.loc(node))
+        return self._renamed(m, PrimaryKey(pk_name, pk_cols, self.loc(node)))
 
     def _unique(self, table: Table, node: yaml.Node) -> UniqueConstraint | None:
         what = f"table '{table.name}' unique constraint"
-        m = self.mapping(node, what, ("name", "columns"), ("columns",))
+        m = self.mapping(node, what, ("name", "columns", "renamed_from"), ("columns",))
         if m is None:
             return None
         cols = self._columns_of(m, what)
         if not cols:
             return None
         name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_key", "unique constraint", node)
-        return UniqueConstraint(name, cols, self.loc(node)) if name else None
+        return self._renamed(m, UniqueConstraint(name, cols, self.loc(node))) if name else None
 
     def _foreign_key(self, table: Table, node: yaml.Node) -> ForeignKey | None:
         what = f"table '{table.name}' foreign key"
@@ -776,6 +830,7 @@ class _Reader(NodeReader):
                 "on_update",
                 "deferrable",
                 "initially_deferred",
+                "renamed_from",
             ),
             ("columns", "references"),
         )
@@ -819,33 +874,41 @@ class _Reader(NodeReader):
         name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_fkey", "foreign key", node)
         if not name:
             return None
-        return ForeignKey(
-            name,
-            cols,
-            ref_table,
-            ref_cols,
-            on_delete,
-            on_update,
-            self.loc(node),
-            deferrable,
-            deferred,
+        return self._renamed(
+            m,
+            ForeignKey(
+                name,
+                cols,
+                ref_table,
+                ref_cols,
+                on_delete,
+                on_update,
+                self.loc(node),
+                deferrable,
+                deferred,
+            ),
         )
 
     def _check(self, table: Table, node: yaml.Node) -> Check | None:
         what = f"table '{table.name}' check"
-        m = self.mapping(node, what, ("name", "expression"), ("name", "expression"))
+        m = self.mapping(
+            node, what, ("name", "expression", "renamed_from"), ("name", "expression")
+        )
         if m is None:
             return None
         name = self._name_or(m, None, "check constraint", node)
         expr = self.string(m["expression"][1], f"{what} expression") if "expression" in m else None
         if not name or not expr:
             return None
-        return Check(name, expr.strip(), self.loc(node))
+        return self._renamed(m, Check(name, expr.strip(), self.loc(node)))
 
     def _index(self, table: Table, node: yaml.Node) -> Index | None:
         what = f"table '{table.name}' index"
         m = self.mapping(
-            node, what, ("name", "columns", "unique", "method", "where", "include"), ("columns",)
+            node,
+            what,
+            ("name", "columns", "unique", "method", "where", "include", "renamed_from"),
+            ("columns",),
         )
         if m is None:
             return None
@@ -873,7 +936,9 @@ class _Reader(NodeReader):
         )
         if not name or not elements:
             return None
-        return Index(name, elements, unique, method, where, include, self.loc(node))
+        return self._renamed(
+            m, Index(name, elements, unique, method, where, include, self.loc(node))
+        )
 
     def _index_element(self, node: yaml.Node, what: str) -> IndexElement | None:
         if isinstance(node, yaml.ScalarNode):
@@ -1131,6 +1196,43 @@ class _Checker:
                 self.r.error(e.loc, f"enum '{e.name}' has the same name as a function")
         if spec.config:
             self._config(spec.config)
+        self._renames()
+
+    def _renames(self) -> None:
+        """`renamed_from` must name one old object: not one another object also claims, nor
+        one the spec still declares (both would exist at once)."""
+        spec = self.spec
+        groups: list[tuple[str, list[Any]]] = [
+            ("table", list(spec.tables)),
+            ("enum", list(spec.enums)),
+            ("function", list(spec.functions)),
+            ("index", [ix for t in spec.tables for ix in t.indexes]),
+        ]
+        for t in spec.tables:
+            groups.append((f"column of table '{t.name}'", list(t.columns)))
+            keys = [t.primary_key] if t.primary_key else []
+            constraints = [*keys, *t.uniques, *t.foreign_keys, *t.checks]
+            groups.append((f"constraint of table '{t.name}'", constraints))
+        for what, items in groups:
+            declared = {x.name for x in items}
+            claimed: dict[str, Location] = {}
+            for x in items:
+                old = getattr(x, "renamed_from", None)
+                if not old:
+                    continue
+                if old in claimed:
+                    self.r.error(
+                        x.loc,
+                        f"renamed_from: {what} '{old}' is already claimed at line "
+                        f"{claimed[old].line}; a renamed object has one new name",
+                    )
+                elif old in declared:
+                    self.r.error(
+                        x.loc,
+                        f"renamed_from: {what} '{old}' is still declared in the spec, so "
+                        f"'{x.name}' cannot be its new name",
+                    )
+                claimed.setdefault(old, x.loc)
 
     def _columns_exist(self, t: Table, columns: list[str], loc: Location, what: str) -> None:
         names = [c.name for c in t.columns]

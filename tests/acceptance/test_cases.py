@@ -32,6 +32,12 @@ DATA_LOSS = frozenset({HazardKind.DATA_LOSS})
 NOT_NULL = frozenset({HazardKind.NOT_NULL_ON_EXISTING_ROWS})
 INDEX_BUILD = frozenset({HazardKind.INDEX_BUILD})
 ENUM_REMOVED = frozenset({HazardKind.ENUM_VALUE_REMOVED})
+# Issue 7 (online DDL, full hazard list): what the statements below now also carry.
+REWRITE = frozenset({HazardKind.TABLE_REWRITE})
+VALIDATION = frozenset({HazardKind.CONSTRAINT_VALIDATION})
+BLOCKING = frozenset({HazardKind.BLOCKING_LOCK})
+UNIQUE_BUILD = frozenset({HazardKind.INDEX_BUILD, HazardKind.UNIQUE_ON_EXISTING_ROWS})
+SIGNATURE = frozenset({HazardKind.FUNCTION_SIGNATURE_CHANGED})
 
 
 @dataclass(frozen=True)
@@ -332,6 +338,7 @@ CASES: list[Case] = [
               seq: bigserial
             primary_key: [id]
         """,
+        REWRITE,  # bigserial: nextval() is volatile
         expected=(("create", "column"),),
         check=sql_is("select array_agg(seq order by seq)::text from t", "{1,2,3}"),
     ),
@@ -361,6 +368,7 @@ CASES: list[Case] = [
             indexes:
               - columns: [n]
         """,
+        REWRITE,
         expected=(("alter", "column"),),
     ),
     Case(
@@ -372,7 +380,7 @@ CASES: list[Case] = [
             columns: {id: integer, n: integer}
             primary_key: [id]
         """,
-        DATA_LOSS,
+        DATA_LOSS | REWRITE,
         (("alter", "column"),),
     ),
     Case(
@@ -391,6 +399,7 @@ CASES: list[Case] = [
               at: timestamptz
             primary_key: [id]
         """,
+        REWRITE,  # numeric scale and timestamp -> timestamptz rewrite; varchar does not
         expected=(("alter", "column"),),
     ),
     Case(
@@ -406,7 +415,7 @@ CASES: list[Case] = [
               amount: "numeric(12,2)"
             primary_key: [id]
         """,
-        DATA_LOSS,
+        DATA_LOSS | REWRITE,
         (("alter", "column"),),
     ),
     Case(
@@ -419,7 +428,7 @@ CASES: list[Case] = [
             columns: {id: integer, n: integer}
             primary_key: [id]
         """,
-        DATA_LOSS,
+        DATA_LOSS | REWRITE,
         (("alter", "column"),),
         check=sql_is("select sum(n) from t", 49),
     ),
@@ -483,6 +492,7 @@ CASES: list[Case] = [
             columns: {a: integer, b: integer}
             primary_key: {columns: [a, b], name: u_ab_pk}
         """,
+        BLOCKING,  # t has rows: its primary key index is built inside the transaction
         expected=(("drop", "constraint"), ("create", "constraint")),
         check=sql_is(
             "select array_agg(conname::text order by conname) from pg_constraint"
@@ -527,6 +537,7 @@ CASES: list[Case] = [
             unique:
               - columns: [a, b]
         """,
+        UNIQUE_BUILD,  # built CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX
         expected=(("create", "constraint"), ("drop", "constraint")),
         check=sql_is(
             "select array_agg(conname::text order by conname) from pg_constraint "
@@ -594,6 +605,7 @@ CASES: list[Case] = [
                 on_delete: cascade
                 on_update: cascade
         """,
+        VALIDATION,  # NOT VALID in the transaction, VALIDATE after it
         expected=(("create", "constraint"), ("drop", "constraint"), ("alter", "constraint")),
         check=all_of(
             execute("delete from parent"),
@@ -659,6 +671,7 @@ CASES: list[Case] = [
               - name: t_range
                 expression: lo <= hi
         """,
+        VALIDATION,
         expected=(("create", "constraint"), ("drop", "constraint"), ("alter", "constraint")),
         check=sql_is(
             "select array_agg(conname::text order by conname) from pg_constraint"
@@ -812,6 +825,7 @@ CASES: list[Case] = [
               code: {type: text, nullable: false, default: {sql: next_code()}, check: code_ok(code)}
             primary_key: [id]
         """,
+        REWRITE | VALIDATION,  # next_code() is volatile; the check meets existing rows
         expected=(("create", "function"), ("create", "column"), ("create", "constraint")),
         check=function_before_its_users,
     ),
@@ -855,6 +869,7 @@ CASES: list[Case] = [
               n: {type: bigint, default: {sql: f()}}
             primary_key: [id]
         """,
+        SIGNATURE,
         expected=(("drop", "function"), ("alter", "function"), ("alter", "column")),
         check=all_of(
             execute("insert into t (id) values (1)"),

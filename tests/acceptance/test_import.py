@@ -41,7 +41,10 @@ def imported_spec(imported: Imported, schema: str = "public") -> s.Spec:
 
 
 def managed_changes(server: Server, url: str, spec: s.Spec) -> list[differ.Change]:
-    """The differ's changes from `url` to the spec, with the kinds the spec declares managed."""
+    """The differ's changes from `url` to the spec, with the kinds the spec declares managed.
+
+    `schemadiff plan` passes the same kinds once plan.py hands Spec.manages to the differ.
+    """
     reference = make_database(server)
     shadow.build(spec, reference)
     equivalent = shadow.canonicalize_checks(reference, spec.schema)
@@ -712,6 +715,13 @@ def test_pagila_imports_and_round_trips(server: Server, db_url: str) -> None:
     }
     assert sum(len(t.triggers) for t in spec.tables) == 13
     assert_round_trip(server, db_url, spec)
+
+    # The written spec also builds the database from nothing (views and sequences included).
+    empty = make_database(server)
+    with psycopg.connect(empty, autocommit=True) as conn:
+        for change in managed_changes(server, empty, spec):
+            conn.execute(change.sql.encode())
+    assert managed_changes(server, empty, spec) == []
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ settings (schemadiff.toml / [tool.schemadiff], --env), init."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from importlib import resources
@@ -354,10 +355,94 @@ def test_init_scaffolds_a_project_that_validates_and_plans(tmp_path: Path, db_ur
     assert "--force" in again.stderr
 
 
-def test_init_from_database_without_import(tmp_path: Path) -> None:
-    if scaffold.importer() is not None:
-        pytest.skip("schemadiff.introspect is available")
-    r = run_cli("init", "--from-database", UNREACHABLE_URL, cwd=tmp_path)
-    assert r.returncode == 1
-    assert "import is not available yet" in r.stderr
-    assert not (tmp_path / "schema.yaml").exists()
+def test_init_from_database_adopts_it(
+    tmp_path: Path, db_url: str, db: psycopg.Connection[Any]
+) -> None:
+    if scaffold.importer() is None:
+        pytest.skip("schemadiff.introspect is not available")
+    db.execute(TABLE_T_SQL)
+    db.execute("create table notes (id bigserial primary key, t_id integer not null "
+               "references t (id), body text not null default '', created_at timestamptz "
+               "not null default now())")
+    db.execute("create index notes_by_t on notes (t_id)")
+    r = run_cli("init", "app", "--from-database", db_url, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    app = tmp_path / "app"
+    text = (app / "schema.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=./schema.json\n")
+    assert "2 tables declared" in r.stderr
+    assert run_cli("validate", cwd=app).returncode == 0
+    check = run_cli("fmt", "--check", cwd=app)
+    assert check.returncode == 0, check.stdout
+    plan = run_cli("plan", "--database-url", db_url, "--detailed-exitcode", cwd=app)
+    assert plan.returncode == 0, plan.stdout + plan.stderr  # the import round-trips
+
+
+# -- HTML report -------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _render_agentrade_html(tmp_path: Path) -> Path:
+    out = tmp_path / "report.html"
+    r = run_cli("render", "--spec", str(ROOT / "schema.yaml"), "--format", "html", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_html_report_is_self_contained_and_describes_every_table(tmp_path: Path) -> None:
+    page = _render_agentrade_html(tmp_path).read_text(encoding="utf-8")
+    spec = load_spec(ROOT / "schema.yaml")
+    for t in spec.tables:
+        assert f'<section class="table" id="table-{t.name}"' in page
+        assert f'<g class="box" data-table="{t.name}"' in page  # in the diagram
+    assert page.count("<svg") == 1 and page.count("<path class=\"edge\"") == sum(
+        len(t.foreign_keys) for t in spec.tables
+    )
+    # columns with comments, indexes, constraints, triggers
+    for text in ("用户ID", "idx_users_email", "users_invited_by_user_id_fkey",
+                 "trg_users_updated_at", "set_updated_at()", '<input id="search"'):
+        assert text in page
+    # no network: nothing is loaded from anywhere
+    for outside in ("<link", " src=", "@import", "url(http", 'href="http', "mermaid"):
+        assert outside not in page
+    again = _render_agentrade_html(tmp_path).read_text(encoding="utf-8")
+    assert again == page
+
+
+def test_plan_html(tmp_path: Path, db_url: str, db: psycopg.Connection[Any]) -> None:
+    db.execute(TABLE_T_SQL)
+    write_spec(tmp_path, SPEC_T_EXTRA)
+    r = run_cli("plan", "--database-url", db_url, "--format", "html", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("<!DOCTYPE html>")
+    assert "<h2>1 change</h2>" in r.stdout
+    assert html.escape('alter table "public"."t" add column "extra" integer;') in r.stdout
+    assert '<section class="table" id="table-t"' in r.stdout
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian: chromium)")
+def test_html_report_in_headless_chromium(tmp_path: Path) -> None:
+    import subprocess
+
+    page = _render_agentrade_html(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    base = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    env = {**os.environ, "HOME": str(home)}
+
+    shot = tmp_path / "report.png"
+    r = subprocess.run([*base, "--window-size=1400,1000", f"--screenshot={shot}",
+                        page.as_uri()], capture_output=True, text=True, timeout=120, env=env)
+    assert shot.exists() and shot.stat().st_size > 20_000, r.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    console = [line for line in r.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []  # no errors (nor anything else) on the console
+
+    # The script ran (it writes the count), the diagram is in the page, and the search filters.
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri() + "#q=ai_models"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert '<svg width="' in dom.stdout
+    assert 'id="count">1 of 26 tables<' in dom.stdout, dom.stderr[-2000:]
+    assert [line for line in dom.stderr.splitlines() if ":CONSOLE" in line] == []

@@ -16,6 +16,8 @@ from schemadiff.config import SecretChange
 from schemadiff.differ import Change
 from schemadiff.hazards import HELP, HazardKind
 from schemadiff.plan import Plan
+from schemadiff.seed import changes, insert_missing, load_seeds
+from schemadiff.spec import load_spec
 
 from ..conftest import ROOT, run_cli, write_spec
 from .common import history, scalar
@@ -441,3 +443,29 @@ def test_agentrade_apply_creates_default_rows_and_config_keys(
 def test_docs_list_the_seed_hazard() -> None:
     assert HazardKind("seed_rows_deleted") in HELP
     assert "| `seed_rows_deleted` |" in (ROOT / "docs" / "hazards.md").read_text(encoding="utf-8")
+
+
+def test_seeded_serial_keys_move_their_sequence(
+    tmp_path: Path, db: psycopg.Connection[Any]
+) -> None:
+    spec_path = write_spec(
+        tmp_path, "tables:\n  tags:\n    columns: {id: serial, name: text}\n    primary_key: [id]\n"
+    )
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "tags.yaml").write_text("- {id: 1, name: a}\n- {id: 5, name: b}\n")
+    spec = load_spec(spec_path)
+    seeds = load_seeds(tmp_path / "seeds", spec)
+    db.execute("create table tags (id serial primary key, name text)")
+    assert insert_missing(db, spec, seeds) == 2
+    assert insert_missing(db, spec, seeds) == 0
+    assert scalar(db, "insert into tags (name) values ('c') returning id") == 6
+    db.execute("delete from tags where id = 5")
+    with db.transaction():
+        found = changes(db, spec, seeds, "insert")
+        assert [(c.action, c.kind, c.name) for c in found] == [
+            ("create", "seed", "tags 5"), ("alter", "seed", "tags id sequence")
+        ]
+        for c in found:
+            db.execute(c.sql.encode())
+    # Never backwards: the sequence had handed out 6 already.
+    assert scalar(db, "insert into tags (name) values ('d') returning id") == 7

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schemadiff import fmt, project, render
+from schemadiff import fmt, project, render, scaffold
 from schemadiff.differ import Change
 from schemadiff.errors import SchemadiffError, SpecError
 from schemadiff.hazards import Hazard, HazardKind
@@ -265,6 +265,27 @@ def test_an_unknown_environment_lists_the_known_ones(tmp_path: Path) -> None:
         settings.environment("staging")
     with pytest.raises(SchemadiffError, match="no project file found"):
         project.Project().environment("prod")
+
+
+# -- init --------------------------------------------------------------------------------------
+
+
+def test_init_without_import_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scaffold, "importer", lambda: None)
+    with pytest.raises(SchemadiffError, match="import is not available yet"):
+        scaffold.init(tmp_path, "postgresql://nowhere/db")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "schema.yaml").write_text("version: 1\ntables: {}\n", encoding="utf-8")
+    with pytest.raises(SchemadiffError, match="--force"):
+        scaffold.init(tmp_path)
+    written = scaffold.init(tmp_path, force=True)
+    assert [w.path.name for w in written] == [
+        "schema.yaml", "schema.json", "README.md", "schemadiff.toml"
+    ]
+    assert project.load(tmp_path).spec == tmp_path / "schema.yaml"
 
 
 # -- files the repository ships for CI ---------------------------------------------------------

@@ -89,6 +89,12 @@ BASE: dict[str, Any] = {
     "schema": "app",
     "extensions": ["pgcrypto"],
     "enums": {"order_status": {"values": ["pending", "paid"], "comment": "Order state"}},
+    "sequences": {
+        "invoice_number": {
+            "start": 10, "increment": 2, "min": 1, "max": 1000, "cache": 5, "cycle": True,
+            "as": "integer", "owned_by": "orders.invoice",
+        },
+    },
     "functions": {
         "set_updated_at": {
             "args": [],
@@ -150,6 +156,8 @@ BASE: dict[str, Any] = {
                 "id": "bigint",
                 "user_id": {"type": "bigint", "nullable": False},
                 "status": {"type": "order_status", "nullable": False, "default": "pending"},
+                "invoice": {"type": "integer"},
+                "line": {"type": "bigint", "identity": "by default"},
             },
             "primary_key": {"name": "orders_pk", "columns": ["id"]},
             "foreign_keys": [
@@ -158,11 +166,14 @@ BASE: dict[str, Any] = {
                     "references": {"table": "users", "columns": ["id"]},
                     "on_delete": "cascade",
                     "on_update": "no action",
+                    "deferrable": True,
+                    "initially_deferred": True,
                 },
             ],
         },
         "system_config": {"columns": {"key": "text", "value": "text"}, "primary_key": ["key"]},
     },
+    "views": {"paid_orders": {"query": "SELECT id FROM orders", "comment": "Paid"}},
     "config": {
         "table": "system_config",
         "key_column": "key",
@@ -182,6 +193,8 @@ EXPR_INDEX = (*USERS, "indexes", 1)
 TRIGGER = (*USERS, "triggers", 0)
 FUNCTION = ("functions", "set_updated_at")
 CONFIG_KEYS = ("config", "keys")
+SEQUENCE = ("sequences", "invoice_number")
+VIEW = ("views", "paid_orders")
 
 Path_ = tuple[str | int, ...]
 Mutation = tuple[Path_, Any]
@@ -304,6 +317,21 @@ INVALID: list[tuple[str, Mutation, str]] = [
     ("trigger-name-missing", ((*TRIGGER, "name"), DELETE), "missing required key 'name'"),
     ("trigger-function-missing", ((*TRIGGER, "function"), DELETE),
      "missing required key 'function'"),
+    ("identity-value", ((*ORDERS, "columns", "line", "identity"), "sometimes"),
+     "identity must be one of"),
+    ("identity-with-default", ((*ORDERS, "columns", "line", "default"), 1),
+     "identity column cannot have a default"),
+    ("fk-deferred-not-deferrable", ((*FK, "deferrable"), False), "needs deferrable: true"),
+    ("fk-deferrable-string", ((*FK, "deferrable"), "yes"), "deferrable must be true or false"),
+    ("sequence-unknown-key", ((*SEQUENCE, "restart"), 1), "unknown key 'restart'"),
+    ("sequence-increment-zero", ((*SEQUENCE, "increment"), 0), "increment must not be 0"),
+    ("sequence-cache-zero", ((*SEQUENCE, "cache"), 0), "cache must be at least 1"),
+    ("sequence-start-string", ((*SEQUENCE, "start"), "ten"), "start must be an integer"),
+    ("sequence-as", ((*SEQUENCE, "as"), "numeric"), "as must be one of"),
+    ("sequence-owned-by-form", ((*SEQUENCE, "owned_by"), "orders"), "table.column"),
+    ("sequences-list", (("sequences",), ["invoice_number"]), "sequences must be a mapping"),
+    ("view-query-missing", ((*VIEW, "query"), DELETE), "missing required key 'query'"),
+    ("view-unknown-key", ((*VIEW, "materialized"), True), "unknown key 'materialized'"),
     ("config-unknown-key", (("config", "schema"), "app"), "unknown key 'schema'"),
     ("config-keys-missing", (("config", "keys"), DELETE), "missing required key 'keys'"),
     ("config-key-unknown-key", ((*CONFIG_KEYS, "port", "type"), "int"), "unknown key 'type'"),
@@ -322,7 +350,8 @@ VALID: list[tuple[str, list[Mutation]]] = [
     ("base", []),
     ("version-float", [(("version",), 1.0)]),
     ("minimal", [(("schema",), DELETE), (("extensions",), DELETE), (("enums",), DELETE),
-                 (("functions",), DELETE), (("config",), DELETE), (("tables",), {})]),
+                 (("functions",), DELETE), (("config",), DELETE), (("tables",), {}),
+                 (("sequences",), DELETE), (("views",), DELETE)]),
     ("literal-defaults", [
         ((*USERS, "columns", "attempts", "default"), 1.5),
         ((*USERS, "columns", "attempts", "type"), "numeric(18,8)"),
@@ -345,6 +374,12 @@ VALID: list[tuple[str, list[Mutation]]] = [
         (("functions", "add"), {"args": ["a integer", "b integer"], "returns": "integer",
                                 "language": "sql", "body": "SELECT a + b",
                                 "volatility": "immutable"}),
+    ]),
+    ("sequence-and-view-forms", [
+        (SEQUENCE, {}),
+        (VIEW, {"query": "SELECT 1 AS one"}),
+        ((*ORDERS, "columns", "line", "identity"), "always"),
+        ((*FK, "initially_deferred"), False),
     ]),
     ("config-scalars", [
         ((*CONFIG_KEYS, "port"), {"default": 8080, "description": 1}),
