@@ -130,3 +130,20 @@ def write_spec(directory: Path, body: str, name: str = "schema.yaml") -> Path:
     path = directory / name
     path.write_text("version: 1\n" + textwrap.dedent(body), encoding="utf-8")
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """tests/cli/ runs on the newest major only: exit codes, output, secrets and locks do not
+    depend on the server version, and every major is covered by tests/acceptance/."""
+    if len(SERVER_PARAMS) < 2:
+        return
+    newest = max(SERVER_PARAMS, key=lambda p: int(p.rsplit("-", 1)[1]))
+    cli_dir = Path(__file__).parent / "cli"
+    keep, drop = [], []
+    for item in items:
+        param = getattr(getattr(item, "callspec", None), "params", {}).get("server")
+        in_cli = Path(str(item.fspath)).is_relative_to(cli_dir)
+        (drop if in_cli and param is not None and param != newest else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
