@@ -180,6 +180,13 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
     is_flag=True,
     help="Exit 2 when there are changes (0 none, 1 error), like terraform plan.",
 )
+@click.option(
+    "--lint/--no-lint",
+    "lint",
+    default=None,
+    help="Run squawk over the plan's SQL (extra: schemadiff[lint]); by default it runs when "
+    "installed. Findings go to stderr, or into the JSON as \"lint\".",
+)
 @_handle_errors
 def plan(
     spec_path: str,
@@ -188,24 +195,40 @@ def plan(
     out: str | None,
     fmt: str,
     detailed_exitcode: bool,
+    lint: bool | None,
 ) -> None:
     """Show what apply would change in the database to make it match the spec.
 
     The spec is built in a throwaway shadow database of the target's Postgres major and
     compared with the target. Each statement carries its hazards (data_loss, ...).
     """
+    from schemadiff import lint as squawk
     from schemadiff import target as tg
     from schemadiff.plan import make_plan
 
+    if lint and not squawk.available():
+        raise SchemadiffError(f"--lint needs squawk, which is not installed: {squawk.INSTALL_HINT}")
     spec_path, database_url, _ = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
     result = make_plan(spec, target.url)
     _print_unmanaged(result.unmanaged)
+    saved = result.to_json()
+    if lint is not False and squawk.available():
+        # Advice beside the plan (stderr, or "lint" in the JSON); apply goes by the hazards.
+        import json
+
+        findings = squawk.lint(result)
+        data = json.loads(saved)
+        data["lint"] = [f.to_json() for f in findings]
+        saved = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        if fmt != "json":
+            for f in findings:
+                click.echo(f"lint (squawk): {f.describe()}", err=True)
     if out:
-        Path(out).write_text(result.to_json(), encoding="utf-8")
+        Path(out).write_text(saved, encoding="utf-8")
         click.echo(f"plan saved to {out}; apply it with: schemadiff apply {out}", err=True)
-    click.echo(_render_plan(result, fmt, spec), nl=False)
+    click.echo(saved if fmt == "json" else _render_plan(result, fmt, spec), nl=False)
     sys.exit(EXIT_CHANGES if detailed_exitcode and not result.empty else EXIT_OK)
 
 

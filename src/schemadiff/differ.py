@@ -87,6 +87,7 @@ class Snapshot:
     # options of each sequence: quoted name -> "AS ... START WITH ... CYCLE".
     manages: frozenset[str] = frozenset()
     sequence_options: dict[str, str] = field(default_factory=dict)
+    held: list[Held] = field(default_factory=list)  # taken out of the comparison
 
 
 def snapshot(
@@ -110,7 +111,8 @@ def snapshot(
     reads = {}
     if "views" in manages:
         reads = view_dependencies(sa_conn.connection.driver_connection, schema)
-    unmanaged += _remove_unmanaged(inspector, schema, manages, reads)
+    held = _remove_unmanaged(inspector, schema, manages, reads)
+    unmanaged += sorted(h.report for h in held if h.report)
     for f in inspector.functions.values():
         # Line breaks around a body mean nothing (schemadiff writes `AS $fn$\n...\n$fn$`).
         f.definition = (f.definition or "").strip("\n")
@@ -119,7 +121,19 @@ def snapshot(
         options = sequence_options(sa_conn.connection.driver_connection, schema)
     # Detach from the connection: a snapshot is plain data (and can be cached on disk).
     inspector.c = inspector.engine = inspector.dialect = None
-    return Snapshot(inspector, comments, rows, unmanaged, frozenset(manages), options)
+    return Snapshot(inspector, comments, rows, unmanaged, frozenset(manages), options, held)
+
+
+@dataclass
+class Held:
+    """An object taken out of the comparison: where it was, and why."""
+
+    attr: str  # the inspector's map of its kind: "tables", "constraints", ...
+    key: str
+    obj: Any
+    places: tuple[str, ...]  # the other inspector maps it was in (selectables, relations)
+    parent: str | None  # the object it went with (its table, the table it references)
+    report: str | None  # its "not managed" line; None when its parent's line covers it
 
 
 def _remove_unmanaged(
@@ -127,22 +141,28 @@ def _remove_unmanaged(
     schema: str,
     manages: Collection[str] = (),
     view_reads: Mapping[str, Collection[str]] | None = None,
-) -> list[str]:
-    """Objects the spec cannot express: taken out of the comparison, listed by name (and why).
+) -> list[Held]:
+    """Objects the spec cannot express: taken out of the comparison, each with why.
 
     First whole kinds (views and standalone sequences unless the spec declares them), then
     single objects of managed kinds that the spec cannot write (a table with a domain-typed
     column, a STRICT function, an exclusion constraint, a trigger with arguments, ...), then
-    whatever depends on an object taken out. `schemadiff import` writes exactly what is left.
+    whatever depends on an object taken out. `schemadiff import` writes exactly what is left;
+    `diff` puts back what the spec declares all the same (see `_restore_declared`).
     """
-    found: list[str] = []
+    held: list[Held] = []
 
-    def drop(attr: str, key: str, label: str | None, reason: str | None = None) -> None:
-        getattr(i, attr).pop(key, None)
-        i.selectables.pop(key, None)
-        i.relations.pop(key, None)
-        if label:
-            found.append(f"{label} {key}" + (f" ({reason})" if reason else ""))
+    def drop(
+        attr: str,
+        key: str,
+        label: str | None,
+        reason: str | None = None,
+        parent: str | None = None,
+    ) -> None:
+        obj = getattr(i, attr).pop(key)
+        places = tuple(p for p in ("selectables", "relations") if getattr(i, p).pop(key, None))
+        report = f"{label} {key}" + (f" ({reason})" if reason else "") if label else None
+        held.append(Held(attr, key, obj, places, parent, report))
 
     def take(attr: str, label: str, keep: Any = lambda v: False) -> None:
         things = getattr(i, attr)
@@ -199,7 +219,8 @@ def _remove_unmanaged(
             reads = (view_reads or {}).get(key, v.dependent_on)
             missing = sorted(d for d in reads if not managed(d))
             if missing:
-                drop("views", key, "view", f"reads {missing[0]}, which is not managed")
+                why = f"reads {missing[0]}, which is not managed"
+                drop("views", key, "view", why, parent=missing[0])
                 changed = True
     for key, v in list(i.views.items()):
         for c in v.columns.values():
@@ -209,34 +230,52 @@ def _remove_unmanaged(
     # Foreign keys last: one whose referenced key was taken out goes too.
     constraints = sorted(i.constraints.items(), key=lambda kv: kv[1].is_fk)
     for key, c in constraints:
-        if c.quoted_full_table_name not in i.tables:
-            del i.constraints[key]  # goes with its table, which is listed
-            continue
-        if reason := _constraint_problem(c, i):
-            del i.constraints[key]
-            found.append(f"constraint {key} ({reason})")
+        table = c.quoted_full_table_name
+        if table not in i.tables:
+            drop("constraints", key, None, parent=table)  # its table is listed
+        elif reason := _constraint_problem(c, i):
+            target = c.quoted_full_foreign_table_name if c.is_fk else None
+            drop("constraints", key, "constraint", reason, parent=target)
     for key, ix in list(i.indexes.items()):
         if ix.quoted_full_table_name not in i.tables:
-            del i.indexes[key]
+            drop("indexes", key, None, parent=ix.quoted_full_table_name)
         elif ix.constraint is not None:
             if ix.constraint.quoted_full_name not in i.constraints:
-                del i.indexes[key]  # goes with its constraint, which is listed
+                drop("indexes", key, None, parent=ix.constraint.quoted_full_name)
         elif reason := _index_problem(ix):
-            del i.indexes[key]
-            found.append(f"index {key} ({reason})")
+            drop("indexes", key, "index", reason)
     for key, tg in list(i.triggers.items()):
         on = tg.quoted_full_selectable_name
         if on not in i.tables:
-            del i.triggers[key]
-            if on in i.views:
-                found.append(f"trigger {key} (on a view)")
+            drop("triggers", key, "trigger" if on in i.views else None, "on a view", parent=on)
         elif reason := _trigger_problem(tg, i.functions):
-            del i.triggers[key]
-            found.append(f"trigger {key} ({reason})")
+            drop("triggers", key, "trigger", reason)
     for key, sq in list(i.sequences.items()):
-        if sq.table_name and _quoted(sq.schema, sq.table_name) not in i.tables:
-            drop("sequences", key, "sequence", f"owned by {sq.table_name}, which is not managed")
-    return sorted(found)
+        owner = _quoted(sq.schema, sq.table_name) if sq.table_name else None
+        if owner and owner not in i.tables:
+            why = f"owned by {sq.table_name}, which is not managed"
+            drop("sequences", key, "sequence", why, parent=owner)
+    return held
+
+
+def _restore_declared(live: Snapshot, target: Snapshot) -> set[str]:
+    """Put back into the live side what the spec declares although the live object has
+    features the spec cannot write (a NOT VALID check, an unlogged table): the plan changes it
+    to the spec's form instead of creating it again. Returns the "not managed" lines that no
+    longer hold."""
+    i, t = live.inspector, target.inspector
+    back: set[str] = set()
+    lines: set[str] = set()
+    for h in live.held:  # in the order taken out: an object before what went with it
+        if h.key in getattr(t, h.attr) or (h.parent is not None and h.parent in back):
+            getattr(i, h.attr)[h.key] = h.obj
+            for place in h.places:
+                getattr(i, place)[h.key] = h.obj
+            back.add(h.key)
+            if h.report:
+                lines.add(h.report)
+    live.held = [h for h in live.held if h.key not in back]
+    return lines
 
 
 def _quoted(*names: str) -> str:
@@ -427,6 +466,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     Declared renames come first: they rename objects of the live snapshot in place, so what
     follows compares the renamed objects with the target's (see renames.py).
     """
+    no_longer_unmanaged = _restore_declared(live, target)
     a, b = live.inspector, target.inspector
     out: list[Change] = [
         Change("rename", st.kind, st.name, st.sql, lock_timeout=CATALOG_LOCK_TIMEOUT)
@@ -487,7 +527,8 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     # Statements run in order: the transactional ones first in one transaction, then the
     # rest one by one, each online step after the one it needs (build, attach, validate).
     inside = [c for c in out if c.transactional]
-    return Diff(inside + [c for c in out if not c.transactional] + later.all(), live.unmanaged)
+    unmanaged = [u for u in live.unmanaged if u not in no_longer_unmanaged]
+    return Diff(inside + [c for c in out if not c.transactional] + later.all(), unmanaged)
 
 
 def _without_redundant_drops(changes: list[Change], a: Any, b: Any) -> list[Change]:
@@ -995,8 +1036,9 @@ def _sequence_drops(ctx: _Context, statements: Iterable[str]) -> list[Change]:
                 hazards.append(
                     ctx.stake(
                         HazardKind.DATA_LOSS,
-                        f"drops sequence {key}, which {', '.join(users)} take values from: "
-                        "its current value is lost",
+                        f"drops sequence {key}, which columns take values from: its current "
+                        "value is lost",
+                        objects=users,
                     )
                 )
             deps, _found = ctx.dependents("relation", seq.schema, seq.name)
@@ -1048,7 +1090,7 @@ def _index_creations(ctx: _Context, later: _Later) -> list[Change]:
             )
             if online_key:
                 ctx.online_constraints.add(con.quoted_full_name)
-                ctx.online_tables.add(table)
+                ctx.online_keys.setdefault(table, []).append(sorted(ix.key_columns or []))
         else:
             hz: tuple[Hazard, ...] = ()
             if table in a.tables and rows != 0:
@@ -1083,9 +1125,9 @@ def _constraint_creations(ctx: _Context, also: set[str], later: _Later) -> list[
         c = new[key]
         action = "alter" if key in modified else "create"
         table = c.quoted_full_table_name
-        after_key = c.constraint_type == "FOREIGN KEY" and (
-            c.quoted_full_foreign_table_name in ctx.online_tables
-        )
+        after_key = c.constraint_type == "FOREIGN KEY" and sorted(
+            c.fk_columns_foreign or []
+        ) in ctx.online_keys.get(c.quoted_full_foreign_table_name, [])
         if key in ctx.online_constraints:
             later.attach.append(
                 Change(
@@ -1183,7 +1225,7 @@ class _Context:
         self.a, self.b = live.inspector, target.inspector
         self.catalog = Catalog(live.rows.url)
         self.online_constraints: set[str] = set()  # unique keys attached after their build
-        self.online_tables: set[str] = set()  # the tables of those keys
+        self.online_keys: dict[str, list[list[str]]] = {}  # table -> columns of those keys
         self.replaced: set[str] = set()  # constraints and triggers dropped and created again
         self.forgotten: set[str] = set()  # column defaults set again after their function
         self._handled: set[str] | None = None

@@ -30,9 +30,29 @@ from schemadiff.errors import SchemadiffError, SpecError
 
 # The order docs/spec.md shows, per node kind.
 ORDER: dict[str, tuple[str, ...]] = {
-    "spec": ("version", "schema", "extensions", "enums", "functions", "tables", "config"),
-    "enum": ("values", "comment"),
-    "function": ("args", "returns", "language", "volatility", "security", "body", "comment"),
+    "spec": (
+        "version",
+        "schema",
+        "extensions",
+        "enums",
+        "sequences",
+        "functions",
+        "tables",
+        "views",
+        "config",
+    ),
+    "enum": ("values", "comment", "renamed_from"),
+    "sequence": ("start", "increment", "min", "max", "cache", "cycle", "as", "owned_by"),
+    "function": (
+        "args",
+        "returns",
+        "language",
+        "volatility",
+        "security",
+        "body",
+        "comment",
+        "renamed_from",
+    ),
     "table": (
         "comment",
         "columns",
@@ -42,27 +62,57 @@ ORDER: dict[str, tuple[str, ...]] = {
         "checks",
         "indexes",
         "triggers",
+        "renamed_from",
     ),
-    "column": ("type", "nullable", "default", "unique", "check", "comment"),
+    "column": (
+        "type",
+        "nullable",
+        "default",
+        "identity",
+        "unique",
+        "check",
+        "comment",
+        "renamed_from",
+    ),
     "default": ("sql",),
-    "primary_key": ("name", "columns"),
-    "unique": ("name", "columns"),
-    "foreign_key": ("name", "columns", "references", "on_delete", "on_update"),
+    "primary_key": ("name", "columns", "renamed_from"),
+    "unique": ("name", "columns", "renamed_from"),
+    "foreign_key": (
+        "name",
+        "columns",
+        "references",
+        "on_delete",
+        "on_update",
+        "deferrable",
+        "initially_deferred",
+        "renamed_from",
+    ),
     "references": ("table", "columns"),
-    "check": ("name", "expression"),
-    "index": ("name", "columns", "where", "unique", "method", "include"),
+    "check": ("name", "expression", "renamed_from"),
+    "index": ("name", "columns", "where", "unique", "method", "include", "renamed_from"),
     "index_element": ("column", "expression", "order", "nulls", "opclass"),
     "trigger": ("name", "function", "timing", "events", "for_each", "when"),
+    "view": ("query", "comment"),
     "config": ("table", "key_column", "value_column", "keys"),
     "config_key": ("default", "description", "secret", "value", "value_from_env"),
 }
+# Keys a node kind does not list here keep their order, after the listed ones.
 
 # kind of a mapping -> key -> kind of its value (None: any key)
 _CHILDREN: dict[str, dict[str | None, str]] = {
-    "spec": {"enums": "enums", "functions": "functions", "tables": "tables", "config": "config"},
+    "spec": {
+        "enums": "enums",
+        "sequences": "sequences",
+        "functions": "functions",
+        "tables": "tables",
+        "views": "views",
+        "config": "config",
+    },
     "enums": {None: "enum"},
+    "sequences": {None: "sequence"},
     "functions": {None: "function"},
     "tables": {None: "table"},
+    "views": {None: "view"},
     "table": {
         "columns": "columns",
         "primary_key": "primary_key",
@@ -174,6 +224,8 @@ def _compose(text: str, filename: str) -> yaml.Node | None:
 
 
 def _reorder(text: str, filename: str) -> str:
+    if text and not text.endswith("\n"):
+        text += "\n"  # lines move: the last one needs its line break too
     root = _compose(text, filename)
     if root is None:
         return text

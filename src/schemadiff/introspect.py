@@ -13,7 +13,6 @@ search path set to the imported schema (names in it unqualified).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -920,7 +919,3 @@ def _index_elements(
             element["nulls"] = m.group("nulls").lower()
         out.append(attname if list(element) == ["column"] else Flow(element))
     return out
-
-
-def unmanaged_lines(items: Iterable[str]) -> list[str]:
-    return [f"not managed: {item}" for item in items]

@@ -266,6 +266,9 @@ class _Renamer:
             )
         )
         f.name = r.new
+        if list(f.columns) == [r.old]:  # a scalar function's one output column is its name
+            f.columns[r.old].name = r.new
+            _rekey(f.columns, r.old, r.new)
         new_key = f"{quoted(r.schema, r.new)}({args})"
         _rekey(a.functions, key, new_key)
         _rekey(a.selectables, key, new_key)

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from schemadiff import spec as s
-from schemadiff.hazards import HELP, HazardKind
+from schemadiff.hazards import HELP, Hazard, HazardKind, pretty_size
 from schemadiff.model import render_sql
 
 if TYPE_CHECKING:  # importing them at run time would load migra for `render --format sql`
@@ -90,9 +90,10 @@ def _overall(actions: set[str]) -> str:
 
 def plan_counts(plan: Plan) -> str:
     actions = [c.action for c in plan.changes if c.kind not in ("setting",)]
+    renames = actions.count("rename")
     return (
         f"{actions.count('create')} to create, {actions.count('alter')} to alter, "
-        f"{actions.count('drop')} to drop"
+        f"{actions.count('drop')} to drop" + (f", {renames} to rename" if renames else "")
     )
 
 
@@ -189,10 +190,9 @@ def plan_markdown(plan: Plan, spec: s.Spec | None = None) -> str:
         lines += ["", "#### Hazards", ""]
         for c in plan.changes:
             for h in c.hazards:
-                at_stake = "unknown" if h.rows is None else f"{h.rows:,}"
                 lines.append(
                     f"- **{h.kind}** on `{_md_code(_display(c.name) or c.kind)}`: "
-                    f"{_md_message(h.message)} (rows at stake: **{at_stake}**)"
+                    f"{_md_message(h.message)} ({_stake(h, '**')})"
                 )
         lines += [
             "",
@@ -355,6 +355,18 @@ def _table_of(c: Change, index_table: dict[str, str]) -> str | None:
     if c.kind == "seed":
         return c.name.split(" ", 1)[0]
     return None
+
+
+def _stake(h: Hazard, strong: str) -> str:
+    """'rows at stake: **1,234**, 16 MB; dependents: ...' (rows 'unknown' when not known)."""
+    text = f"rows at stake: {strong}{'unknown' if h.rows is None else f'{h.rows:,}'}{strong}"
+    size = getattr(h, "size_bytes", None)
+    if size is not None:
+        text += f", {pretty_size(size)}"
+    objects = getattr(h, "objects", ())
+    if objects:
+        text += f"; dependents: {', '.join(objects)}"
+    return text
 
 
 def _md_code(text: str) -> str:

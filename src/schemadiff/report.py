@@ -146,10 +146,8 @@ def plan_html(plan: Plan, spec: s.Spec | None = None) -> str:
         body.append("<h2>Hazards</h2><ul>")
         for c in plan.changes:
             for h in c.hazards:
-                rows_text = "unknown" if h.rows is None else f"{h.rows:,}"
                 body.append(
-                    f"<li><b>{_e(h.kind)}</b>: {_e(h.message)} (rows at stake: "
-                    f"<b>{rows_text}</b>)</li>"
+                    f"<li><b>{_e(h.kind)}</b>: {_e(h.message)} ({_e(render._stake(h, ''))})</li>"
                 )
         body.append("</ul>")
         for kind in kinds:
