@@ -342,6 +342,20 @@ def _result_type(f: Any) -> str:
     return text.removesuffix("[]").replace('"', "")
 
 
+def _unique_keys(i: Any) -> dict[str, list[list[str]]]:
+    """Table -> the column sets of its primary key and unique constraints (computed once)."""
+    cached: dict[str, list[list[str]]] | None = getattr(i, "_schemadiff_unique_keys", None)
+    if cached is None:
+        cached = {}
+        for k in i.constraints.values():
+            if k.constraint_type in ("PRIMARY KEY", "UNIQUE") and k.index is not None:
+                cached.setdefault(k.quoted_full_table_name, []).append(
+                    sorted(k.index.key_columns or [])
+                )
+        i._schemadiff_unique_keys = cached
+    return cached
+
+
 def _constraint_problem(c: Any, i: Any) -> str | None:
     d = str(c.definition)
     kind = c.constraint_type
@@ -364,14 +378,7 @@ def _constraint_problem(c: Any, i: Any) -> str | None:
     if re.search(r" ON DELETE SET (NULL|DEFAULT) \(", d):
         return "ON DELETE with a column list"
     wanted = sorted(c.fk_columns_foreign or [])
-    keys = [
-        sorted(k.index.key_columns or [])
-        for k in i.constraints.values()
-        if k.quoted_full_table_name == target
-        and k.constraint_type in ("PRIMARY KEY", "UNIQUE")
-        and k.index is not None
-    ]
-    if wanted not in keys:
+    if wanted not in _unique_keys(i).get(target, []):
         return "references columns that are no primary key or unique constraint"
     return None
 
