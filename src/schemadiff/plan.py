@@ -176,7 +176,9 @@ def _read(url: str, spec: s.Spec) -> _Live:
     try:
         with engine.connect() as sa_conn:
             sa_conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{READ_LOCK_TIMEOUT}'")
-            snap = differ.snapshot(sa_conn, spec.schema, comments, rows, others)
+            snap = differ.snapshot(
+                sa_conn, spec.schema, comments, rows, others, manages=spec.manages
+            )
     except Exception as e:  # SQLAlchemy wraps driver errors in its own types
         raise DatabaseError(_read_error(url, e)) from None
     finally:
