@@ -27,7 +27,8 @@ from schemadiff.types import is_serial
 
 from ..conftest import ROOT, Server, make_database, run_cli, write_spec
 
-PAGILA = ROOT.parent / "shared" / "realworld" / "pagila-schema.sql"
+# A verbatim copy of ../shared/realworld/ (MIT, see tests/realworld/), so a clean clone has it.
+PAGILA = ROOT / "tests" / "realworld" / "pagila-schema.sql"
 
 
 def run_sql(url: str, sql: str) -> None:
