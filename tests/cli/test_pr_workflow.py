@@ -255,9 +255,7 @@ def test_fmt_round_trips_an_imported_pagila(db_url: str) -> None:
     from schemadiff import fmt
     from schemadiff.spec import parse_spec
 
-    pagila = ROOT.parent / "shared" / "realworld" / "pagila-schema.sql"
-    if scaffold.importer() is None or not pagila.exists():
-        pytest.skip("no import, or no pagila schema")
+    pagila = ROOT / "tests" / "realworld" / "pagila-schema.sql"
     from schemadiff.introspect import import_database
 
     with psycopg.connect(db_url, autocommit=True) as conn:
