@@ -44,17 +44,6 @@ MODES = ("insert", "upsert", "sync")
 SEEDS_DIR = "seeds"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _PLAIN_DECIMAL = re.compile(r"^[-+]?(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?$")
-_DATE_TYPES = {
-    "date",
-    "time",
-    "time without time zone",
-    "time with time zone",
-    "timetz",
-    "timestamp",
-    "timestamp without time zone",
-    "timestamp with time zone",
-    "timestamptz",
-}
 _JSON = {"json", "jsonb"}
 _SETVAL = "SELECT setval"
 
@@ -185,7 +174,7 @@ def _check_value(column: s.Column, value: Any, is_key: bool, enums: dict[str, li
         return f"{_show(value)} is not an integer (the column is {type_})"
     if base in ty.NUMERIC:
         return "" if number else f"{_show(value)} is not a number (the column is {type_})"
-    if base in _DATE_TYPES:
+    if base in ty.DATETIME:
         if isinstance(value, str | dt.date | dt.time):
             return ""
         return f"{_show(value)} is not a date/time; write e.g. 2024-01-31 or '2024-01-31 12:00Z'"

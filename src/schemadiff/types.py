@@ -10,8 +10,7 @@ SERIAL = {"smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"}
 NUMERIC = {"real", "float4", "float8", "double precision", "float", "numeric", "decimal", "money"}
 TEXT = {"text", "varchar", "character varying", "char", "character", "bpchar", "name", "citext"}
 BOOLEAN = {"boolean", "bool"}
-OTHER = {
-    "bytea",
+DATETIME = {
     "date",
     "time",
     "time without time zone",
@@ -21,6 +20,9 @@ OTHER = {
     "timestamp without time zone",
     "timestamp with time zone",
     "timestamptz",
+}
+OTHER = DATETIME | {
+    "bytea",
     "interval",
     "uuid",
     "json",
