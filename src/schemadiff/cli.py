@@ -53,6 +53,17 @@ ENV_OPTION = click.option(
 )
 
 
+PLAN_FORMATS = ("text", "sql", "json", "markdown", "html")
+PLAN_FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(PLAN_FORMATS),
+    default="text",
+    show_default=True,
+    help="What to print on stdout (markdown: a pull-request comment; html: a report page).",
+)
+
+
 def _handle_errors(func: F) -> F:
     """Turn user errors into a message on stderr and their exit code; never a traceback."""
 
@@ -167,14 +178,7 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
     type=click.Path(dir_okay=False),
     help="Also save the plan as JSON, for `schemadiff apply PLAN`.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "sql", "json", "markdown", "html"]),
-    default="text",
-    show_default=True,
-    help="What to print on stdout (markdown: a pull-request comment; html: a report page).",
-)
+@PLAN_FORMAT_OPTION
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -681,14 +685,7 @@ def _render_plan(result: Any, fmt: str, spec: Any) -> str:
 @cli.command("diff")
 @click.argument("old_spec", metavar="OLD_SPEC")
 @click.argument("new_spec", metavar="[NEW_SPEC]", required=False)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "sql", "json", "markdown", "html"]),
-    default="text",
-    show_default=True,
-    help="What to print on stdout (markdown: a pull-request comment; html: a report page).",
-)
+@PLAN_FORMAT_OPTION
 @click.option(
     "--major",
     type=int,
