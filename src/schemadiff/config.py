@@ -29,7 +29,7 @@ from schemadiff import spec as s
 from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, SchemadiffError
 from schemadiff.hazards import Hazard, HazardKind
-from schemadiff.model import qualified, quote, string_literal
+from schemadiff.sqltext import qualified, quote, string_literal
 
 MASK = "***"
 

@@ -67,22 +67,15 @@ def import_database(url: str, schema: str = "public", config_table: str | None =
             conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
             catalog = _Catalog.read(conn, schema, config_table)
             others = db.other_schemas(conn, schema)
+            # migra's reading is done with the session's own search_path, as the plan does.
+            conn.execute("SET LOCAL search_path TO DEFAULT")
+            snap = differ.snapshot(
+                conn, schema, {}, db.TableRows("", {}), others, manages=IMPORTED_KINDS
+            )
     except psycopg.Error as e:
         raise DatabaseError(
             f"cannot read the schema of {db.redact_url(url)}: {db.scrub(str(e).strip(), url)}"
         ) from None
-    engine = db.sqlalchemy_engine(url)
-    try:
-        with engine.connect() as sa_conn:
-            snap = differ.snapshot(
-                sa_conn, schema, {}, db.TableRows("", {}), others, manages=IMPORTED_KINDS
-            )
-    except Exception as e:  # SQLAlchemy wraps driver errors in its own types
-        raise DatabaseError(
-            f"cannot read the schema of {db.redact_url(url)}: {db.scrub(str(e).strip(), url)}"
-        ) from None
-    finally:
-        engine.dispose()
     writer = _Writer(schema, catalog, snap.inspector)
     document = writer.document(config_table)
     header = [

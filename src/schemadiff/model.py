@@ -24,23 +24,14 @@ from sqlalchemy.schema import (
 from sqlalchemy.types import UserDefinedType
 
 from schemadiff import spec as s
+
+# Re-exported: the quoting helpers lived here first.
+from schemadiff.sqltext import qualified as qualified
+from schemadiff.sqltext import quote as quote
+from schemadiff.sqltext import string_literal as string_literal
 from schemadiff.types import literal_sql
 
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
-_PREPARER = DIALECT.identifier_preparer
-
-
-def quote(name: str) -> str:
-    """Quote an identifier only when Postgres needs it."""
-    return str(_PREPARER.quote(name))
-
-
-def qualified(schema: str, name: str) -> str:
-    return f"{quote(schema)}.{quote(name)}"
-
-
-def string_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class SpecType(UserDefinedType[Any]):

@@ -170,25 +170,16 @@ def _read(url: str, spec: s.Spec) -> _Live:
                 if cfg
                 else None
             )
+            snap = differ.snapshot(
+                conn, spec.schema, comments, rows, others, manages=spec.manages
+            )
     except psycopg.Error as e:
         raise DatabaseError(_read_error(url, e)) from None
-    engine = db.sqlalchemy_engine(url)
-    try:
-        with engine.connect() as sa_conn:
-            sa_conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{READ_LOCK_TIMEOUT}'")
-            snap = differ.snapshot(
-                sa_conn, spec.schema, comments, rows, others, manages=spec.manages
-            )
-    except Exception as e:  # SQLAlchemy wraps driver errors in its own types
-        raise DatabaseError(_read_error(url, e)) from None
-    finally:
-        engine.dispose()
     return _Live(major, snap, config_rows)
 
 
 def _read_error(url: str, e: BaseException) -> str:
-    cause = getattr(e, "orig", e)
-    if isinstance(cause, psycopg.errors.LockNotAvailable):
+    if isinstance(e, psycopg.errors.LockNotAvailable):
         return (
             f"cannot read the schema of {db.redact_url(url)}: a table is locked by another "
             f"session (waited {READ_LOCK_TIMEOUT}); try again when it is released"

@@ -80,7 +80,7 @@ def quoted(*names: str) -> str:
 
 def _ident(name: str) -> str:
     """An identifier as format('%I') writes it (the comments' keys are written so)."""
-    from schemadiff.model import quote
+    from schemadiff.sqltext import quote
 
     return quote(name)
 

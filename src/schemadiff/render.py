@@ -8,13 +8,19 @@ from typing import TYPE_CHECKING
 
 from schemadiff import spec as s
 from schemadiff.hazards import HELP, Hazard, HazardKind, pretty_size
-from schemadiff.model import render_sql
 
 if TYPE_CHECKING:  # importing them at run time would load migra for `render --format sql`
     from schemadiff.differ import Change
     from schemadiff.plan import Plan
 
 __all__ = ["mermaid", "plan_markdown", "render_sql"]
+
+
+def render_sql(spec: s.Spec) -> str:
+    """DDL for an empty database (model.render_sql; SQLAlchemy is imported only here)."""
+    from schemadiff import model
+
+    return model.render_sql(spec)
 
 
 def mermaid(spec: s.Spec) -> str:

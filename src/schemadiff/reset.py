@@ -28,8 +28,8 @@ import psycopg
 from schemadiff import db
 from schemadiff import spec as s
 from schemadiff.errors import DatabaseError, RefusedError
-from schemadiff.model import qualified, quote
 from schemadiff.progress import progress
+from schemadiff.sqltext import qualified, quote
 
 APPLICATION_NAME = "schemadiff reset"
 

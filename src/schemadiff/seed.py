@@ -34,8 +34,8 @@ from schemadiff import types as ty
 from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, Location, Problem, SchemadiffError, SpecError
 from schemadiff.hazards import Hazard, HazardKind
-from schemadiff.model import qualified, quote, string_literal
 from schemadiff.spec import NodeReader
+from schemadiff.sqltext import qualified, quote, string_literal
 
 if TYPE_CHECKING:
     from schemadiff.plan import Plan

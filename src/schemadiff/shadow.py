@@ -12,8 +12,8 @@ import psycopg
 from schemadiff import db, postgres
 from schemadiff import spec as s
 from schemadiff.errors import Location, Problem, SpecError
-from schemadiff.model import quote, render_statements
 from schemadiff.progress import progress
+from schemadiff.sqltext import quote
 
 SHADOW_DB = "postgres"
 
@@ -48,6 +48,8 @@ def shadow_database(spec: s.Spec, major: int) -> Iterator[Shadow]:
 
 def build(spec: s.Spec, url: str) -> None:
     """Run the spec's DDL in one transaction; a failure names the statement and spec line."""
+    from schemadiff.model import render_statements  # SQLAlchemy: only when a shadow is built
+
     statements = render_statements(spec)
     script = ";\n".join(["SET LOCAL check_function_bodies = off", *(st.sql for st in statements)])
     with db.connection(url) as conn:

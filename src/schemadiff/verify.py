@@ -24,8 +24,8 @@ import psycopg
 
 from schemadiff import config, db
 from schemadiff import spec as s
-from schemadiff.model import qualified, quote
 from schemadiff.seed import SeedTable, load_seeds
+from schemadiff.sqltext import qualified, quote
 
 if TYPE_CHECKING:  # annotations only
     from schemadiff.differ import Change
