@@ -16,12 +16,11 @@ import hashlib
 import re
 import warnings
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg.rows import namedtuple_row
 
 from schemadiff import renames as rn
 from schemadiff import sqlread
@@ -105,10 +104,52 @@ class _InspectorCursor:
         self._conn = conn
         self.connection = conn.info  # has .server_version, as psycopg 2's connection had
 
-    def execute(self, query: str) -> list[Any]:
-        with self._conn.cursor(row_factory=namedtuple_row) as cur:
+    def execute(self, query: str) -> list[InspectedRow]:
+        with self._conn.cursor() as cur:
             cur.execute(query.encode())
-            return cur.fetchall()
+            names = tuple(c.name for c in cur.description or ())
+            return [InspectedRow(names, row) for row in cur.fetchall()]
+
+
+class InspectedRow:
+    """A catalog row as schemainspect reads it (by attribute or position); unlike psycopg's
+    namedtuple rows it pickles, because snapshots keep some rows and are cached on disk."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        self._names = names
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # slots not set yet (unpickling) and dunder lookups
+            raise AttributeError(name)
+        try:
+            return self._values[self._names.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, index: int) -> Any:
+        return self._values[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InspectedRow) and (self._names, self._values) == (
+            other._names,
+            other._values,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        pairs = zip(self._names, self._values, strict=True)
+        return "Row(" + ", ".join(f"{n}={v!r}" for n, v in pairs) + ")"
 
 
 def snapshot(

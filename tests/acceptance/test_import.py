@@ -59,19 +59,14 @@ def managed_changes(server: Server, url: str, spec: s.Spec) -> list[differ.Chang
         with db.connection(target) as conn:
             comments = db.comments(conn, spec.schema)
             others = db.other_schemas(conn, spec.schema)
-        engine = db.sqlalchemy_engine(target)
-        try:
-            with engine.connect() as sa_conn:
-                return differ.snapshot(
-                    sa_conn,
-                    spec.schema,
-                    comments,
-                    db.TableRows(target, {}),
-                    others,
-                    manages=spec.manages,
-                )
-        finally:
-            engine.dispose()
+            return differ.snapshot(
+                conn,
+                spec.schema,
+                comments,
+                db.TableRows(target, {}),
+                others,
+                manages=spec.manages,
+            )
 
     live, target = snap(url), snap(reference)
     differ.accept_equivalent_checks(live, target, equivalent)
