@@ -191,6 +191,12 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
     help="Run squawk over the plan's SQL (extra: schemadiff[lint]); by default it runs when "
     "installed. Findings go to stderr, or into the JSON as \"lint\".",
 )
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Before showing the plan, apply it to a throwaway copy of the database's schema "
+    "(same Postgres major) and plan again there: exit 1 unless that second plan is empty.",
+)
 @_handle_errors
 def plan(
     spec_path: str,
@@ -200,6 +206,7 @@ def plan(
     fmt: str,
     detailed_exitcode: bool,
     lint: bool | None,
+    validate: bool,
 ) -> None:
     """Show what apply would change in the database to make it match the spec.
 
@@ -208,14 +215,19 @@ def plan(
     """
     from schemadiff import lint as squawk
     from schemadiff import target as tg
-    from schemadiff.plan import make_plan
+    from schemadiff.plan import planner
 
     if lint and not squawk.available():
         raise SchemadiffError(f"--lint needs squawk, which is not installed: {squawk.INSTALL_HINT}")
     spec_path, database_url, _ = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
-    result = make_plan(spec, target.url)
+    with planner(spec, target.url) as pl:
+        result = pl.plan()
+        if validate:
+            from schemadiff.validate import validate_plan
+
+            click.echo(validate_plan(result, pl, target.url), err=True)
     _print_unmanaged(result.unmanaged)
     saved = result.to_json()
     if lint is not False and squawk.available():

@@ -211,6 +211,12 @@ class Planner:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    def against(self, url: str) -> Planner:
+        """A planner of the same spec for another target, reusing this one's shadow."""
+        other = Planner(self.spec, url, self.shadow_url)
+        other._shadow, other._equivalent, other._seeds = self._shadow, self._equivalent, self._seeds
+        return other
+
     def _build_shadow(self, major: int) -> tuple[differ.Snapshot, dict[str, set[str]]]:
         """The spec's snapshot: from the cache when this spec was built before, else built.
 
