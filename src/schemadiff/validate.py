@@ -34,12 +34,13 @@ SECRET_PLACEHOLDER = "schemadiff-validate-placeholder"
 DUMP_TIMEOUT_S = 600
 
 
-def validate_plan(plan: Plan, planner: Planner, url: str) -> str:
+def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> str:
     """Apply `plan` to a copy of the schema at `url` and plan again: raise unless empty.
 
     `planner` made the plan (its shadow is reused). A statement failing on the copy is an
     error (exit 1), and so is a second plan that still finds changes (NotConvergedError).
-    Returns the message saying it converged.
+    Returns the message saying it converged. `dump=False` builds the copy from `import`, as
+    when no pg_dump of the target's major is found.
     """
     if plan.empty:
         return "validated: the plan is empty, nothing to apply"
@@ -48,7 +49,7 @@ def validate_plan(plan: Plan, planner: Planner, url: str) -> str:
         with db.connection(cluster.url()) as admin:
             admin.execute(f"CREATE DATABASE {COPY_DB} TEMPLATE template0 ENCODING 'UTF8'")
         copy_url = cluster.url(COPY_DB)
-        _copy_schema(url, copy_url, spec, cluster.install)
+        _copy_schema(url, copy_url, spec, cluster.install, dump)
         _copy_rows(url, copy_url, spec)
         on_copy, bound = _with_placeholders(plan)
         try:
@@ -96,17 +97,20 @@ def _with_placeholders(plan: Plan) -> tuple[Plan, set[str]]:
 # -- the schema --------------------------------------------------------------------------------
 
 
-def _copy_schema(url: str, copy_url: str, spec: s.Spec, install: postgres.Install) -> None:
+def _copy_schema(
+    url: str, copy_url: str, spec: s.Spec, install: postgres.Install, dump: bool
+) -> None:
     pg_dump = Path(install.bin("pg_dump"))
-    if pg_dump.is_file():
+    if dump and pg_dump.is_file():
         script = _dump_schema(pg_dump, url)
         how = f"pg_dump {install.major} --schema-only"
     else:
         script = _imported_schema(url, spec)
         how = "schemadiff import, no pg_dump"
+        why = f"no pg_dump {install.major} in {install.bindir}" if dump else "pg_dump not used"
         progress(
-            f"no pg_dump {install.major} found in {install.bindir}: the copy is built from "
-            "`schemadiff import` of the target, which leaves out what the spec cannot express"
+            f"{why}: the copy is built from `schemadiff import` of the target, which leaves "
+            "out what the spec cannot express"
         )
     try:
         with db.connection(copy_url) as conn:
