@@ -799,6 +799,94 @@ def test_failed_concurrent_unique_build_leaves_no_invalid_index(
     assert one(db, "select to_regclass('t_email_key')") is None
 
 
+def test_concurrent_index_build_lets_inserts_through_while_a_long_select_runs(
+    db_url: str, db: Conn, tmp_path: Path
+) -> None:
+    """The build waits for the reader's snapshot; inserts meanwhile never wait as long as the
+    lock timeout given to apply (a bound from the configured timeout, not a speed figure)."""
+    run(
+        db,
+        "create table t (id bigserial primary key, n integer);"
+        "insert into t (n) select g from generate_series(1, 2000) g; analyze t;",
+    )
+    spec = spec_of(
+        """
+        tables:
+          t:
+            columns: {id: bigserial, n: integer}
+            primary_key: [id]
+            indexes:
+              - columns: [n]
+        """,
+        tmp_path,
+    )
+    lock_timeout_s = 1.0
+    stop = threading.Event()
+    latencies: list[float] = []
+    reader_done: list[bool] = []
+
+    def insert_loop() -> None:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            while not stop.is_set():
+                started = time.monotonic()
+                conn.execute("insert into t (n) values (-1)")
+                latencies.append(time.monotonic() - started)
+                time.sleep(0.01)
+
+    def long_select() -> None:
+        with psycopg.connect(db_url) as conn:  # an open transaction, holding its snapshot
+            conn.execute("select pg_sleep(2) from t limit 1").fetchall()
+            conn.commit()
+            reader_done.append(True)
+
+    with planner(spec, db_url) as p:
+        plan = p.plan()
+        assert plan.hazard_kinds == {K.INDEX_BUILD}, describe(plan)
+        assert [c.sql.startswith("CREATE INDEX CONCURRENTLY") for c in plan.changes] == [True]
+        writer = threading.Thread(target=insert_loop)
+        reader = threading.Thread(target=long_select)
+        writer.start()
+        reader.start()
+        errors: list[BaseException] = []
+
+        def build() -> None:
+            try:
+                apply_plan(plan, db_url, Options(lock_timeout=f"{lock_timeout_s:g}s",
+                                                 allowed_hazards=frozenset({K.INDEX_BUILD})))
+            except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+                errors.append(e)
+
+        waiting = (
+            "select count(*) from pg_stat_activity where application_name = 'schemadiff apply' "
+            "and query like 'CREATE INDEX CONCURRENTLY%' and wait_event_type = 'Lock'"
+        )
+        builder = threading.Thread(target=build)
+        try:
+            deadline = time.monotonic() + 10
+            while one(db, "select count(*) from pg_stat_activity where query like "
+                          "'select pg_sleep(2)%' and state = 'active'") == 0:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            builder.start()
+            while one(db, waiting) == 0:  # the build waits for the reader's snapshot ...
+                assert time.monotonic() < deadline and builder.is_alive(), errors
+                time.sleep(0.02)
+            inserted = len(latencies)
+            time.sleep(0.3)
+            assert one(db, waiting) == 1
+            assert len(latencies) > inserted  # ... while inserts go on
+            builder.join(30)
+        finally:
+            stop.set()
+            writer.join()
+            reader.join()
+    assert not errors, errors
+    assert reader_done == [True]  # the long SELECT was not cancelled
+    assert latencies and max(latencies) < lock_timeout_s, max(latencies)
+    assert one(db, "select indisvalid from pg_index where indexrelid = 't_n_idx'::regclass")
+    assert one(db, "select count(*) from t where n = -1") == len(latencies)
+
+
 # --- lint ------------------------------------------------------------------------------------
 
 

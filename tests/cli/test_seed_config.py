@@ -141,6 +141,7 @@ def test_seed_modes_are_idempotent_and_sync_deletes_only_when_confirmed(
     assert "UPDATE public.users SET email = 'alice@example.com' WHERE id = 'alice';" in r.stdout
     assert "UPDATE public.orders SET amount = 5.00 WHERE id = 1;" in r.stdout
     assert "DELETE" not in r.stdout
+    assert "seed_rows_deleted" not in r.stdout  # the near miss: upsert deletes nothing
     assert "seed (upsert, dry run): users: 0 to insert, 1 to update, 0 to delete" in r.stderr
     assert scalar(db, "select email from users where id = 'alice'") == "changed@example.com"
     r = _cli(tmp_path, "seed", "--mode", "upsert", *url)
