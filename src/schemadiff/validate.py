@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ COPY_DB = "schemadiff_copy"
 # What a secret config value is set to in the copy: its real value never leaves the target.
 SECRET_PLACEHOLDER = "schemadiff-validate-placeholder"
 DUMP_TIMEOUT_S = 600
+QUIET = "SCHEMADIFF_QUIET"
 
 
 def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> str:
@@ -53,9 +56,10 @@ def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> 
         _copy_rows(url, copy_url, spec)
         on_copy, bound = _with_placeholders(plan)
         try:
-            apply.apply_plan(
-                on_copy, copy_url, apply.Options(allowed_hazards=frozenset(HazardKind))
-            )
+            with _quiet():
+                apply.apply_plan(
+                    on_copy, copy_url, apply.Options(allowed_hazards=frozenset(HazardKind))
+                )
         except SchemadiffError as e:
             raise SchemadiffError(
                 f"plan --validate: the plan fails on a copy of {plan.target}:\n{e}\n"
@@ -80,6 +84,20 @@ def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> 
         ]
         raise NotConvergedError("\n".join(lines))
     return f"validated: plan applied to a copy of {plan.target} and converged"
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No progress from the copy's apply: "applying 3 statements" would read as the target's."""
+    before = os.environ.get(QUIET)
+    os.environ[QUIET] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[QUIET]
+        else:
+            os.environ[QUIET] = before
 
 
 def _with_placeholders(plan: Plan) -> tuple[Plan, set[str]]:
