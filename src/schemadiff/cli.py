@@ -195,7 +195,8 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
     "--validate",
     is_flag=True,
     help="Before showing the plan, apply it to a throwaway copy of the database's schema "
-    "(same Postgres major) and plan again there: exit 1 unless that second plan is empty.",
+    "(same Postgres major) and plan again there: exit 1 unless that second plan is empty "
+    "(also `validate = true` in an environment of schemadiff.toml).",
 )
 @_handle_errors
 def plan(
@@ -219,12 +220,12 @@ def plan(
 
     if lint and not squawk.available():
         raise SchemadiffError(f"--lint needs squawk, which is not installed: {squawk.INSTALL_HINT}")
-    spec_path, database_url, _ = _project_target(spec_path, database_url, env_name)
+    spec_path, database_url, env = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
     with planner(spec, target.url) as pl:
         result = pl.plan()
-        if validate:
+        if validate or (env is not None and env.validate):
             from schemadiff.validate import validate_plan
 
             click.echo(validate_plan(result, pl, target.url), err=True)

@@ -30,7 +30,9 @@ from schemadiff.hazards import HazardKind
 CONFIG_FILE = "schemadiff.toml"
 PYPROJECT = "pyproject.toml"
 TOP_KEYS = ("spec", "seeds", "environments")
-ENV_KEYS = ("url_env", "allow_hazards", "lock_timeout", "statement_timeout", "lock_wait")
+ENV_KEYS = (
+    "url_env", "allow_hazards", "lock_timeout", "statement_timeout", "lock_wait", "validate"
+)
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|m|h)?\s*$")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -43,6 +45,7 @@ class Environment:
     lock_timeout: str | None = None
     statement_timeout: str | None = None
     lock_wait: str | None = None
+    validate: bool = False  # plan --validate by default in this environment
 
 
 @dataclass
@@ -208,6 +211,10 @@ class _Reader:
                 ok = False
                 value = None
             timeouts[key] = value
+        validate = body.get("validate", False)
+        if not isinstance(validate, bool):
+            self.error(table, "validate", "'validate' must be true or false")
+            ok = False
         if not ok:
             return None
         return Environment(
@@ -217,6 +224,7 @@ class _Reader:
             timeouts["lock_timeout"],
             timeouts["statement_timeout"],
             timeouts["lock_wait"],
+            validate,
         )
 
     def unknown(

@@ -92,6 +92,13 @@ def test_plan_validate_converges_with_rows_seeds_and_config(
     assert scalar(db, "select to_regclass('users_email_idx')") is None
     assert scalar(db, "select count(*) from users where id = 'bob'") == 0
 
-    # Without the flag: no copy is made.
+    # Without the flag: no copy is made, unless the environment says `validate = true`.
     r = run_cli("plan", "--database-url", db_url, "--no-lint", cwd=tmp_path)
     assert r.returncode == 0 and "validated" not in r.stderr and "copy of" not in r.stderr
+    (tmp_path / "schemadiff.toml").write_text(
+        '[environments.prod]\nurl_env = "SD_PROD_URL"\nvalidate = true\n', encoding="utf-8"
+    )
+    r = run_cli("plan", "--env", "prod", "--no-lint", cwd=tmp_path,
+                env={"SD_PROD_URL": db_url, "SD_VALIDATE_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    assert "and converged" in r.stderr

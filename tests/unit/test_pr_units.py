@@ -247,10 +247,10 @@ def test_project_errors_name_the_line(tmp_path: Path) -> None:
     messages = [str(p).replace(str(tmp_path) + "/", "") for p in e.value.problems]
     assert messages == [
         "schemadiff.toml:6:1: unknown key 'colour' in [environments.dev]; known keys: url_env, "
-        "allow_hazards, lock_timeout, statement_timeout, lock_wait",
+        "allow_hazards, lock_timeout, statement_timeout, lock_wait, validate",
         "schemadiff.toml:7:1: unknown key 'lock_timout' in [environments.qa] (did you mean "
         "'lock_timeout'?); known keys: url_env, allow_hazards, lock_timeout, statement_timeout, "
-        "lock_wait",
+        "lock_wait, validate",
         "schemadiff.toml:10:1: 'url_env' must name an environment variable",
     ]
     with pytest.raises(SpecError) as syntax:
