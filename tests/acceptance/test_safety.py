@@ -922,3 +922,39 @@ def test_lint_findings_with_the_plan_or_a_clear_error(
     text = run_cli(*args[:-2])
     assert "lint (squawk): statement 1:" in text.stderr
     assert "lint" not in json.loads(run_cli(*args, "--no-lint").stdout)
+
+
+# --- one transaction, few round trips: a failure still names its statement -----------------
+
+
+def test_failed_statement_in_a_batch_is_named_and_nothing_changes(
+    db_url: str, db: Conn, tmp_path: Path
+) -> None:
+    run(db, "create table t (id integer primary key, v text); insert into t values (1, 'abc');")
+    spec = spec_of(
+        """
+        tables:
+          first_new: {columns: {id: integer}, comment: created before the failing statement}
+          t:
+            comment: altered after it
+            columns:
+              id: integer
+              v: integer
+            primary_key: [id]
+          z_new: {columns: {id: integer}}
+        """,
+        tmp_path,
+    )
+    with planner(spec, db_url) as p:
+        plan = p.plan()
+    failing = [i for i, c in enumerate(plan.changes, 1) if c.kind == "column" and "v" in c.name]
+    assert failing and 1 < failing[0] < len(plan.changes), describe(plan)
+    with pytest.raises(DatabaseError) as e:
+        apply_all(plan, db_url)
+    assert f"statement {failing[0]} failed" in str(e.value), str(e.value)
+    assert "invalid input syntax for type integer" in str(e.value)
+    assert "nothing changed" in str(e.value)
+    assert one(db, "select to_regclass('public.first_new')") is None
+    assert one(db, "select to_regclass('public.z_new')") is None
+    assert one(db, "select obj_description('t'::regclass, 'pg_class')") is None
+    assert one(db, "select v from t") == "abc"
