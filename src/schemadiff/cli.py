@@ -43,6 +43,17 @@ DATABASE_OPTION = click.option(
 )
 
 
+SHADOW_OPTION = click.option(
+    "--shadow-server",
+    "shadow_server",
+    envvar="SCHEMADIFF_SHADOW_SERVER",
+    metavar="URL",
+    help="Build the shadow database on this server (same Postgres major as the target; a "
+    "temporary database is created there and dropped) instead of a local throwaway Postgres "
+    "(env SCHEMADIFF_SHADOW_SERVER).",
+)
+
+
 ENV_OPTION = click.option(
     "--env",
     "env_name",
@@ -170,6 +181,7 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
 @cli.command()
 @SPEC_OPTION
 @DATABASE_OPTION
+@SHADOW_OPTION
 @ENV_OPTION
 @click.option(
     "-o",
@@ -202,6 +214,7 @@ def _print_unmanaged(unmanaged: list[str]) -> None:
 def plan(
     spec_path: str,
     database_url: str | None,
+    shadow_server: str | None,
     env_name: str | None,
     out: str | None,
     fmt: str,
@@ -223,7 +236,7 @@ def plan(
     spec_path, database_url, env = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
-    with planner(spec, target.url) as pl:
+    with planner(spec, target.url, shadow_server) as pl:
         result = pl.plan()
         if validate or (env is not None and env.validate):
             from schemadiff.validate import validate_plan
@@ -253,6 +266,7 @@ def plan(
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, exists=True))
 @SPEC_OPTION
 @DATABASE_OPTION
+@SHADOW_OPTION
 @ENV_OPTION
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
@@ -284,6 +298,7 @@ def apply(
     plan_file: str | None,
     spec_path: str,
     database_url: str | None,
+    shadow_server: str | None,
     env_name: str | None,
     auto_approve: bool,
     allow_hazards: str,
@@ -321,7 +336,7 @@ def apply(
     )
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
-    with planner(spec, target.url) as pl:
+    with planner(spec, target.url, shadow_server) as pl:
         if plan_file:
             the_plan = Plan.from_json(Path(plan_file).read_text(encoding="utf-8"), plan_file)
             if the_plan.spec_hash != spec_hash(spec):
@@ -389,6 +404,7 @@ def _confirm(label: str) -> None:
 @cli.command()
 @SPEC_OPTION
 @DATABASE_OPTION
+@SHADOW_OPTION
 @ENV_OPTION
 @click.option(
     "--format",
@@ -398,7 +414,10 @@ def _confirm(label: str) -> None:
     show_default=True,
 )
 @_handle_errors
-def drift(spec_path: str, database_url: str | None, env_name: str | None, fmt: str) -> None:
+def drift(
+    spec_path: str, database_url: str | None, shadow_server: str | None, env_name: str | None,
+    fmt: str,
+) -> None:
     """For CI: exit 0 when the database matches the spec, 2 when it drifted, 1 on error."""
     from schemadiff import target as tg
     from schemadiff.plan import make_plan
@@ -406,7 +425,7 @@ def drift(spec_path: str, database_url: str | None, env_name: str | None, fmt: s
     spec_path, database_url, _ = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
     target = tg.resolve(database_url, spec_path)
-    result = make_plan(spec, target.url)
+    result = make_plan(spec, target.url, shadow_server)
     _print_unmanaged(result.unmanaged)
     if result.empty:
         click.echo(f"in sync: {target.label} matches {spec_path}", err=True)

@@ -195,11 +195,19 @@ def live_fingerprint(url: str, spec: s.Spec) -> str:
 class Planner:
     """Plans a spec against one target; the shadow database is built once and reused."""
 
-    def __init__(self, spec: s.Spec, url: str, shadow_url: str | None = None) -> None:
-        """`shadow_url`: a database already holding the spec (benchmarks, `diff`)."""
+    def __init__(
+        self,
+        spec: s.Spec,
+        url: str,
+        shadow_url: str | None = None,
+        shadow_server: str | None = None,
+    ) -> None:
+        """`shadow_url`: a database already holding the spec (benchmarks, `diff`).
+        `shadow_server`: build the shadow in a temporary database there (--shadow-server)."""
         self.spec = spec
         self.url = url
         self.shadow_url = shadow_url
+        self.shadow_server = shadow_server
         self._stack = ExitStack()
         self._shadow: differ.Snapshot | None = None
         self._equivalent: dict[str, set[str]] = {}
@@ -213,7 +221,7 @@ class Planner:
 
     def against(self, url: str) -> Planner:
         """A planner of the same spec for another target, reusing this one's shadow."""
-        other = Planner(self.spec, url, self.shadow_url)
+        other = Planner(self.spec, url, self.shadow_url, self.shadow_server)
         other._shadow, other._equivalent, other._seeds = self._shadow, self._equivalent, self._seeds
         return other
 
@@ -224,7 +232,12 @@ class Planner:
         so its inspected snapshot is cached on disk under that key (SCHEMADIFF_NO_CACHE=1
         turns the cache off).
         """
-        path = _snapshot_cache_path(self.spec, postgres.find_install(major))
+        # A shadow server's exact build is not known here: its snapshots are not cached.
+        path = (
+            None
+            if self.shadow_server
+            else _snapshot_cache_path(self.spec, postgres.find_install(major))
+        )
         if path is not None and path.exists():
             with contextlib.suppress(Exception):  # a bad cache entry is rebuilt, not fatal
                 cached: tuple[differ.Snapshot, dict[str, set[str]]] = pickle.loads(
@@ -232,7 +245,7 @@ class Planner:
                 )
                 progress(f"shadow snapshot reused from the cache ({path.name[:12]})")
                 return cached
-        shadow = self._stack.enter_context(shadow_database(self.spec, major))
+        shadow = self._stack.enter_context(shadow_database(self.spec, major, self.shadow_server))
         result = (_read(shadow.url, self.spec).snapshot, shadow.equivalent_checks)
         if path is not None:
             with contextlib.suppress(OSError):
@@ -301,11 +314,11 @@ def _snapshot_cache_path(spec: s.Spec, install: postgres.Install) -> Path | None
 
 
 @contextmanager
-def planner(spec: s.Spec, url: str) -> Iterator[Planner]:
-    with Planner(spec, url) as p:
+def planner(spec: s.Spec, url: str, shadow_server: str | None = None) -> Iterator[Planner]:
+    with Planner(spec, url, shadow_server=shadow_server) as p:
         yield p
 
 
-def make_plan(spec: s.Spec, url: str) -> Plan:
-    with planner(spec, url) as p:
+def make_plan(spec: s.Spec, url: str, shadow_server: str | None = None) -> Plan:
+    with planner(spec, url, shadow_server) as p:
         return p.plan()

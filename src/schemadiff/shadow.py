@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +14,7 @@ import psycopg
 
 from schemadiff import db, postgres
 from schemadiff import spec as s
-from schemadiff.errors import Location, Problem, SpecError
+from schemadiff.errors import DatabaseError, Location, Problem, SchemadiffError, SpecError
 from schemadiff.progress import progress
 from schemadiff.sqltext import quote
 
@@ -29,21 +32,58 @@ class Shadow:
 
 
 @contextmanager
-def shadow_database(spec: s.Spec, major: int) -> Iterator[Shadow]:
-    """Yield a fresh database holding exactly what the spec declares."""
+def shadow_database(spec: s.Spec, major: int, server_url: str | None = None) -> Iterator[Shadow]:
+    """Yield a fresh database holding exactly what the spec declares.
+
+    By default in a throwaway cluster of `major`; with `server_url` (a server where this
+    user may create databases, like Atlas' dev database), in a temporary database there,
+    dropped afterwards: no local binaries needed, and no cluster start per plan.
+    """
     started = time.monotonic()
+    if server_url is not None:
+        with _temporary_database(server_url, major) as url:
+            yield _ready(spec, url, f"on {db.redact_url(server_url)}", started)
+        return
     cluster = postgres.start_ephemeral(postgres.find_install(major))
     try:
         # The cluster is private and thrown away: its own database serves as the shadow.
-        url = cluster.url(SHADOW_DB)
-        build(spec, url)
-        equivalent = canonicalize_checks(url, spec.schema)
-        for key, form in spec_check_forms(spec).items():
-            equivalent.setdefault(key, set()).add(form)
-        progress(f"shadow database ready (Postgres {major}, {time.monotonic() - started:.2f}s)")
-        yield Shadow(url, equivalent)
+        yield _ready(spec, cluster.url(SHADOW_DB), f"Postgres {major}", started)
     finally:
         cluster.stop()
+
+
+def _ready(spec: s.Spec, url: str, where: str, started: float) -> Shadow:
+    build(spec, url)
+    equivalent = canonicalize_checks(url, spec.schema)
+    for key, form in spec_check_forms(spec).items():
+        equivalent.setdefault(key, set()).add(form)
+    progress(f"shadow database ready ({where}, {time.monotonic() - started:.2f}s)")
+    return Shadow(url, equivalent)
+
+
+@contextmanager
+def _temporary_database(server_url: str, major: int) -> Iterator[str]:
+    name = f"schemadiff_shadow_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        with db.connection(server_url) as conn:
+            have = db.server_major(conn)
+            if have != major:
+                raise SchemadiffError(
+                    f"the shadow server {db.redact_url(server_url)} runs Postgres {have}, the "
+                    f"target runs {major}: the shadow must be the same major (give a server "
+                    "of that major, or leave --shadow-server out to use a local one)"
+                )
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'".encode())
+    except psycopg.Error as e:
+        raise DatabaseError(
+            f"cannot create a shadow database on {db.redact_url(server_url)}: "
+            f"{db.scrub(str(e).strip(), server_url)}"
+        ) from None
+    try:
+        yield db.database_url(server_url, name)
+    finally:
+        with contextlib.suppress(psycopg.Error), db.connection(server_url) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())
 
 
 def build(spec: s.Spec, url: str) -> None:

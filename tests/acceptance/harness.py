@@ -300,7 +300,9 @@ def run_case(case: Case, server: Server, db_url: str) -> None:
             conn.execute(case.old_sql.encode())
     allowed = case.expected_hazards if case.allow is None else case.allow
 
-    with planner(spec, db_url) as p:
+    # The shadow in a temporary database of the test server (--shadow-server): no cluster
+    # start per case; the throwaway-cluster path is what tests/cli runs.
+    with planner(spec, db_url, server.admin_url) as p:
         plan = p.plan()
         shown = describe(plan)
         assert plan.hazard_kinds == case.expected_hazards, shown
