@@ -1039,7 +1039,16 @@ def _write(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # SIGTERM (a CI job cancelled, `timeout`) unwinds like Ctrl-C: with-blocks run, so the
+    # throwaway shadow Postgres is stopped and an open transaction rolled back.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(standalone_mode=True)
     except KeyboardInterrupt:

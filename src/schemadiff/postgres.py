@@ -344,13 +344,52 @@ def start_ephemeral(install: Install) -> Cluster:
     user = _run_user()
     bindir = _usable_bindir(install, user)
     template = _template(install, bindir, user)
-    root = Path(tempfile.mkdtemp(prefix=f"schemadiff-{install.major}-", dir=_scratch_dir()))
+    scratch = _scratch_dir()
+    reap_orphans(scratch)
+    root = Path(tempfile.mkdtemp(prefix=f"schemadiff-{install.major}-", dir=scratch))
     root.chmod(0o755)
+    (root / OWNER_FILE).write_text(str(os.getpid()))
     datadir = root / "data"
     shutil.copytree(template, datadir, symlinks=True)
     _chown_tree(root, user)
     datadir.chmod(0o700)
     return _start(install, bindir, datadir, user, ephemeral=True)
+
+
+OWNER_FILE = "owner.pid"
+# A directory without an owner file may be one another process is filling right now.
+_UNOWNED_GRACE_S = 600
+
+
+def reap_orphans(scratch: Path) -> list[Path]:
+    """Stop and remove throwaway clusters whose owning process is gone (killed with SIGKILL,
+    say, so its own clean-up never ran). Returns the directories removed."""
+    reaped = []
+    for root in sorted(scratch.glob("schemadiff-*")):
+        owner = root / OWNER_FILE
+        try:
+            if owner.exists():
+                if _pid_alive(int(owner.read_text().strip() or 0)):
+                    continue
+            elif time.time() - root.stat().st_mtime < _UNOWNED_GRACE_S:
+                continue
+        except (OSError, ValueError):
+            continue
+        datadir = root / "data"
+        pid = _running_pid(datadir)
+        if pid is not None:
+            orphan = Install(Path(), 0, "", "orphan")
+            Cluster(orphan, datadir, _socket_dir(datadir), None, ephemeral=True).stop()
+        shutil.rmtree(root, ignore_errors=True)
+        reaped.append(root)
+    return reaped
+
+
+def _socket_dir(datadir: Path) -> Path:
+    """The socket directory a running server recorded in postmaster.pid (line 5)."""
+    with contextlib.suppress(OSError, IndexError):
+        return Path((datadir / "postmaster.pid").read_text().splitlines()[4].strip())
+    return Path("/nonexistent")
 
 
 def start_persistent(install: Install, datadir: Path) -> Cluster:
