@@ -11,6 +11,7 @@ shared directory first.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -49,6 +50,15 @@ def _probe(bindir: Path, source: str) -> Install | None:
     exe = bindir / "postgres"
     if not (exe.is_file() and (bindir / "initdb").is_file()):
         return None
+    version = _version(exe, exe.stat().st_mtime_ns)
+    if version is None:
+        return None
+    return Install(bindir, version[0], version[1], source)
+
+
+# One `postgres --version` per binary and process (a plan asks for the installs several times).
+@functools.cache
+def _version(exe: Path, mtime_ns: int) -> tuple[int, str] | None:
     try:
         out = subprocess.run(
             [str(exe), "--version"], capture_output=True, text=True, check=True, timeout=10
@@ -58,7 +68,7 @@ def _probe(bindir: Path, source: str) -> Install | None:
     m = re.search(r"(\d+)(?:\.(\d+))?", out)
     if not m:
         return None
-    return Install(bindir, int(m.group(1)), m.group(0), source)
+    return int(m.group(1)), m.group(0)
 
 
 def _system_bindirs() -> list[Path]:
@@ -66,12 +76,20 @@ def _system_bindirs() -> list[Path]:
     dirs += sorted(Path("/usr").glob("pgsql-*/bin"), reverse=True)
     pg_config = shutil.which("pg_config")
     if pg_config:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(
-                [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
-            ).stdout.strip()
-            dirs.append(Path(out))
+        bindir = _pg_config_bindir(pg_config)
+        if bindir is not None and bindir not in dirs:
+            dirs.append(bindir)
     return dirs
+
+
+@functools.cache
+def _pg_config_bindir(pg_config: str) -> Path | None:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        return Path(out)
+    return None
 
 
 def _wheel_bindir() -> Path | None:
