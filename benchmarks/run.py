@@ -11,6 +11,7 @@ database and an already-built target database, in the same process and run.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import statistics
@@ -149,6 +150,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,3000")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
+    # As an installed wheel has them: bytecode of our own modules, written once up front (this
+    # environment may set PYTHONDONTWRITEBYTECODE, which would compile them in every process).
+    compileall.compile_dir(str(ROOT / "src"), quiet=1)
+    load = os.getloadavg()[0]
     sizes = [int(x) for x in args.sizes.split(",") if x]
     spec_path = ROOT / "schema.yaml"
     agentrade = load_spec(spec_path)
@@ -203,14 +208,43 @@ def main() -> None:
 
         rows.append((measure("shadow ready (cold: initdb first), Agentrade", shadow_cold,
                              args.runs), None))
+
+        def shadow_on_server() -> None:
+            with shadow_database(agentrade, install.major, server_url=c.url()):
+                pass
+
+        rows.append((measure("shadow ready (--shadow-server: a temporary database), Agentrade",
+                             shadow_on_server, args.runs, "no cluster start"), None))
         for n in sizes:
             print(f"{n} tables", file=sys.stderr)
             rows += scale_case(n, dbs, args.runs, tmp)
-    write_report(Path(args.out), rows, args, install)
+    write_report(Path(args.out), rows, args, install, load)
+
+
+def growth(rows: list[tuple[Figure, Figure | None]]) -> list[str]:
+    """Milliseconds per table of the in-process plan at each size: flat means linear."""
+    out = []
+    for fig, base in rows:
+        if base is None or "tables" not in fig.case:
+            continue
+        n = int(fig.case.rsplit(", ", 1)[1].split()[0].replace(",", ""))
+        out.append(
+            f"| {n:,} | {fig.median * 1000 / n:.2f} | {base.median * 1000 / n:.2f} |"
+        )
+    if not out:
+        return []
+    return [
+        "",
+        "Growth with table count (median milliseconds per table; a flat column is linear time):",
+        "",
+        "| tables | plan in process, ms/table | raw migra, ms/table |",
+        "|---|---|---|",
+        *out,
+    ]
 
 
 def write_report(out: Path, rows: list[tuple[Figure, Figure | None]], args: argparse.Namespace,
-                 install: postgres.Install) -> None:
+                 install: postgres.Install, load: float) -> None:
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     lines = [
         "# Benchmarks",
@@ -220,7 +254,8 @@ def write_report(out: Path, rows: list[tuple[Figure, Figure | None]], args: argp
         + f" --runs {args.runs}` (one warm-up run, then {args.runs} counted runs; wall seconds).",
         "",
         f"Machine: {os.cpu_count()} cores, {mem_gib:.0f} GiB, {platform.platform()}, "
-        f"Python {platform.python_version()}, Postgres {install.version} ({install.source}).",
+        f"Python {platform.python_version()}, Postgres {install.version} ({install.source}); "
+        f"load average {load:.2f} when the run started.",
         "",
         "Ratio: our median ÷ raw migra's median on the same two databases.",
         "",
@@ -228,6 +263,7 @@ def write_report(out: Path, rows: list[tuple[Figure, Figure | None]], args: argp
         "|---|---|---|---|---|---|",
     ]
     lines += [fig.row(base) for fig, base in rows]
+    lines += growth(rows)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out}", file=sys.stderr)
 
