@@ -145,6 +145,18 @@ select 'TRIGGER ' || format('%%I ON %%I.%%I', tg.tgname, n.nspname, c.relname), 
   join pg_namespace n on n.oid = c.relnamespace
   left join pg_description d on d.objoid = tg.oid and d.classoid = 'pg_trigger'::regclass
  where n.nspname = %(schema)s and not tg.tgisinternal
+union all
+select 'SEQUENCE ' || format('%%I.%%I', n.nspname, c.relname), d.description
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  left join pg_description d
+         on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
+ where n.nspname = %(schema)s and c.relkind = 'S'
+union all
+select 'SCHEMA ' || format('%%I', n.nspname), d.description
+  from pg_namespace n
+  left join pg_description d
+         on d.objoid = n.oid and d.classoid = 'pg_namespace'::regclass and d.objsubid = 0
+ where n.nspname = %(schema)s and n.nspname <> 'public'
 """
 
 
@@ -261,6 +273,26 @@ select
  order by 1
 """
 
+# The same descriptions and keys, for what depends on any member of an extension.
+_EXTENSION_DEPENDENTS_SQL = _DEPENDENTS_SQL.replace(
+    _DEPENDENTS_SQL[: _DEPENDENTS_SQL.index("select\n  case")],
+    """
+with d as (
+  select distinct dep.classid, dep.objid, dep.objsubid
+    from pg_extension e
+    join pg_depend m on m.refclassid = 'pg_extension'::regclass and m.refobjid = e.oid
+                    and m.deptype = 'e'
+    join pg_depend dep on dep.refclassid = m.classid and dep.refobjid = m.objid
+   where e.extname = %(name)s and dep.deptype = 'n'
+     and dep.classid in ('pg_class'::regclass, 'pg_constraint'::regclass, 'pg_proc'::regclass,
+                         'pg_type'::regclass, 'pg_trigger'::regclass, 'pg_attrdef'::regclass,
+                         'pg_rewrite'::regclass)
+     and not exists (select 1 from pg_depend x where x.classid = dep.classid
+                       and x.objid = dep.objid and x.deptype = 'e')
+)
+""",
+)
+
 _VOLATILITY_RANK = {"i": 0, "s": 1, "v": 2}
 
 
@@ -349,6 +381,12 @@ class Catalog:
         found = self._query(
             _DEPENDENTS_SQL, {"refclass": refclass, "refobj": oid, "subid": int(subid)}
         )
+        return [(str(desc), None if key is None else str(key)) for desc, key in found or []]
+
+    def extension_dependents(self, name: str) -> list[tuple[str, str | None]]:
+        """What depends on the members of extension `name` (its types, operators, functions)
+        without being one: (description, differ-style key or None)."""
+        found = self._query(_EXTENSION_DEPENDENTS_SQL, {"name": name})
         return [(str(desc), None if key is None else str(key)) for desc, key in found or []]
 
     def __getstate__(self) -> dict[str, Any]:

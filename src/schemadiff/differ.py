@@ -90,6 +90,9 @@ class Snapshot:
     manages: frozenset[str] = frozenset()
     sequence_options: dict[str, str] = field(default_factory=dict)
     held: list[Held] = field(default_factory=list)  # taken out of the comparison
+    # Extensions whose version / schema the spec gives: name -> (version?, schema?); the
+    # others keep whatever version and schema the live database has.
+    extension_pins: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
 
 class _InspectorCursor:
@@ -317,6 +320,9 @@ def _remove_unmanaged(
         if owner and owner not in i.tables:
             why = f"owned by {sq.table_name}, which is not managed"
             drop("sequences", key, "sequence", why, parent=owner)
+    # Last: the tables above may use an extension's types whatever the spec manages.
+    if "extensions" not in manages:
+        take("extensions", "extension")
     return held
 
 
@@ -348,8 +354,6 @@ def _table_problem(
     t: Any, schema: str, enums: set[str], extensions: list[str], foreign_types: dict[str, str]
 ) -> str | None:
     """Why the spec cannot write this table (None: it can)."""
-    if t.persistence == "u":
-        return "unlogged"
     if t.rowsecurity or t.forcerowsecurity:
         return "row level security"
     for c in t.columns.values():
@@ -557,8 +561,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
             out.append(Change(action, kind, name, _sql(sql), True, hazards))
 
     add(ch.schemas(creations_only=True), "create", "schema")
-    add(ch.extensions(creations_only=True, modifications=False), "create", "extension")
-    add(ch.extensions(modifications_only=True, modifications=True), "alter", "extension")
+    out += _extension_changes(live, target)
     add(ch.enums(creations_only=True, modifications=False), "create", "enum")
     if "sequences" in target.manages:
         out += _sequence_changes(live, target)
@@ -579,7 +582,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += _tables(ctx, later)
     out += _sequence_drops(ctx, ch.sequences(drops_only=True))
     out += _enum_drops(ctx)
-    add(ch.extensions(drops_only=True, modifications=False), "drop", "extension")
+    out += _extension_drops(ctx)
     out += _index_creations(ctx, later)
     out += _simple("constraint", _pk(a), _pk(b), creations=True)
     out += _constraint_creations(ctx, rebuilt, later)
@@ -591,13 +594,43 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
         "schema",
         hazards=(Hazard(HazardKind.DATA_LOSS, "drops a schema and everything in it"),),
     )
-    out += _comments(live.comments, target.comments)
+    comments = _comments(live.comments, target.comments)
+    late = _late_comment_targets(later, b)
+    out += [c for c in comments if c.name not in late]
     out = _without_redundant_drops(out, a, b)
     # Statements run in order: the transactional ones first in one transaction, then the
     # rest one by one, each online step after the one it needs (build, attach, validate).
     inside = [c for c in out if c.transactional]
     unmanaged = [u for u in live.unmanaged if u not in no_longer_unmanaged]
-    return Diff(inside + [c for c in out if not c.transactional] + later.all(), unmanaged)
+    # Comments on what is built after the transaction come once it exists.
+    after = [
+        Change(c.action, c.kind, c.name, c.sql, False, lock_timeout=CATALOG_LOCK_TIMEOUT)
+        for c in comments
+        if c.name in late
+    ]
+    return Diff(
+        inside + [c for c in out if not c.transactional] + later.all() + after, unmanaged
+    )
+
+
+def _late_comment_targets(later: _Later, b: Any) -> set[str]:
+    """COMMENT ON targets (as db.comments keys them) of indexes and constraints that are
+    created after the transaction."""
+    from schemadiff.sqltext import quote  # format('%I'), as the comments' keys are written
+
+    out = set()
+    for c in later.builds + later.attach + later.adds:
+        if c.action == "alter" and c.kind != "constraint":
+            continue
+        if c.kind == "index" and c.name in b.indexes:
+            ix = b.indexes[c.name]
+            out.add(f"INDEX {quote(ix.schema)}.{quote(ix.name)}")
+        elif c.kind == "constraint" and c.name in b.constraints:
+            con = b.constraints[c.name]
+            out.add(
+                f"CONSTRAINT {quote(con.name)} ON {quote(con.schema)}.{quote(con.table_name)}"
+            )
+    return out
 
 
 def _without_redundant_drops(changes: list[Change], a: Any, b: Any) -> list[Change]:
@@ -1068,6 +1101,52 @@ def _sequence_changes(live: Snapshot, target: Snapshot) -> list[Change]:
     return out
 
 
+def _extension_changes(live: Snapshot, target: Snapshot) -> list[Change]:
+    """New extensions, and the version and schema of those the spec pins (migra would also
+    move every unpinned extension to the shadow's default version)."""
+    a, b = live.inspector.extensions, target.inspector.extensions
+    out: list[Change] = []
+    for name in sorted(b):
+        want = b[name]
+        pin_version, pin_schema = target.extension_pins.get(name, (False, False))
+        quoted = _quoted(name)
+        if name not in a:
+            sql = f"create extension if not exists {quoted} with schema {_quoted(want.schema)}"
+            if pin_version:
+                sql += f" version '{want.version}'"
+            out.append(Change("create", "extension", quoted, sql))
+            continue
+        have = a[name]
+        if pin_schema and have.schema != want.schema:
+            sql = f"alter extension {quoted} set schema {_quoted(want.schema)}"
+            out.append(Change("alter", "extension", quoted, sql))
+        if pin_version and have.version != want.version:
+            sql = f"alter extension {quoted} update to '{want.version}'"
+            out.append(Change("alter", "extension", quoted, sql))
+    return out
+
+
+def _extension_drops(ctx: _Context) -> list[Change]:
+    """Extensions the spec no longer lists (it declares `extensions:`); what uses one of
+    their types, operators or functions goes with them (CASCADE), named as a hazard."""
+    out = []
+    for name in sorted(set(ctx.a.extensions) - set(ctx.b.extensions)):
+        deps = ctx.extension_dependents(name)
+        hazards = ctx.dropped_along(f"extension {name}", deps)
+        if any(d.startswith(("column ", "table ")) for d in deps):
+            hazards.insert(
+                0,
+                Hazard(
+                    HazardKind.DATA_LOSS,
+                    f"dropping extension {name} drops columns of its types with their values",
+                    objects=tuple(d for d in deps if d.startswith(("column ", "table "))),
+                ),
+            )
+        sql = f"drop extension if exists {_quoted(name)}" + _cascade(deps)
+        out.append(Change("drop", "extension", _quoted(name), sql, hazards=tuple(hazards)))
+    return out
+
+
 def _enum_drops(ctx: _Context) -> list[Change]:
     _added, removed, _, _ = differences(ctx.a.enums, ctx.b.enums)
     out = []
@@ -1366,6 +1445,15 @@ class _Context:
             if key is None or not (key in handled or (own and key.startswith(own + ".")))
         ]
         return rest, [key for _, key in found if key is not None]
+
+    def extension_dependents(self, name: str) -> list[str]:
+        """What uses a live extension's objects and is not taken care of by the plan."""
+        handled = self.handled()
+        return [
+            desc
+            for desc, key in self.catalog.extension_dependents(name)
+            if key is None or key not in handled
+        ]
 
     def dropped_along(self, what: str, dependents: list[str]) -> list[Hazard]:
         """The dependent_objects hazard of a drop (none when nothing depends on it)."""

@@ -26,7 +26,7 @@ from schemadiff.spec import parse_spec
 from schemadiff.yamlout import Flow, dump, fits_on_one_line, flow_width
 
 # Both kinds are read (and written) on import; a spec without them leaves them unmanaged.
-IMPORTED_KINDS = frozenset({"views", "sequences"})
+IMPORTED_KINDS = frozenset({"views", "sequences", "extensions"})
 _FK_ACTIONS = {
     "a": "no action",
     "r": "restrict",
@@ -182,7 +182,8 @@ select t.typname, array(select e.enumlabel from pg_enum e where e.enumtypid = t.
 
 _SEQUENCES_SQL = """
 select c.oid, c.relname, format_type(s.seqtypid, null), s.seqstart, s.seqincrement, s.seqmin,
-       s.seqmax, s.seqcache, s.seqcycle, oc.relname, a.attname, a.attnum, d.refobjid
+       s.seqmax, s.seqcache, s.seqcycle, oc.relname, a.attname, a.attnum, d.refobjid,
+       obj_description(c.oid, 'pg_class')
   from pg_sequence s join pg_class c on c.oid = s.seqrelid
   join pg_namespace n on n.oid = c.relnamespace
   left join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = c.oid
@@ -191,6 +192,11 @@ select c.oid, c.relname, format_type(s.seqtypid, null), s.seqstart, s.seqincreme
   left join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
  where n.nspname = %(schema)s
  order by c.relname
+"""
+
+_UNLOGGED_SQL = """
+select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relkind in ('r', 'p') and c.relpersistence = 'u'
 """
 
 _VIEWS_SQL = """
@@ -283,6 +289,7 @@ class _Sequence:
     owner_column: str | None
     owner_attnum: int | None
     owner_oid: int | None
+    comment: str | None = None
 
 
 @dataclass
@@ -299,6 +306,8 @@ class _Catalog:
     config_rows: list[tuple[str, str | None]]
     config_columns: tuple[str, str] | None
     unseen: list[str]  # "<kind> <name>" of kinds the differ does not read
+    unlogged: set[int] = field(default_factory=set)  # oids of unlogged tables
+    schema_comment: str | None = None
 
     @classmethod
     def read(
@@ -327,7 +336,7 @@ class _Catalog:
         config_columns = None
         if config_table is not None:
             config_columns, config_rows = _config_rows(conn, schema, config_table)
-        return cls(
+        catalog = cls(
             rows(_TABLES_SQL),
             columns,
             by_table["constraints"],
@@ -341,6 +350,11 @@ class _Catalog:
             config_columns,
             [f"{kind} {_q(schema, name)}{suffix}" for kind, name, suffix in rows(_UNSEEN_SQL)],
         )
+        catalog.unlogged = {int(r[0]) for r in rows(_UNLOGGED_SQL)}
+        if schema != "public":
+            found = rows("select obj_description(%(oid)s, 'pg_namespace')")
+            catalog.schema_comment = found[0][0] if found else None
+        return catalog
 
 
 def _config_rows(
@@ -403,6 +417,8 @@ class _Writer:
         doc: dict[str, Any] = {"version": 1}
         if self.schema != "public":
             doc["schema"] = self.schema
+            if self.c.schema_comment is not None:
+                doc["schema"] = Flow({"name": self.schema, "comment": self.c.schema_comment})
         extensions = sorted(e.name for e in self.i.extensions.values())
         if extensions:
             doc["extensions"] = extensions
@@ -450,14 +466,11 @@ class _Writer:
             for r in self.c.constraints.get(oid, [])
             if _q(self.schema, name, r[1]) in self.i.constraints
         ]
-        for r in cons:
-            if r[11] is not None:
-                self._lost_comment(f"constraint {r[1]} on {name}")
         pk = next((r for r in cons if r[2] == "p"), None)
         pk_cols = set(pk[4]) if pk else set()
 
         def on_column(r: tuple[Any, ...]) -> bool:  # written as `unique: true` on its column
-            return len(r[4]) == 1 and r[1] == f"{name}_{r[4][0]}_key"
+            return len(r[4]) == 1 and r[1] == f"{name}_{r[4][0]}_key" and r[11] is None
 
         column_unique = {r[4][0] for r in cons if r[2] == "u" and on_column(r)}
         column_checks = {}
@@ -469,13 +482,18 @@ class _Writer:
                 continue
             expression = _check_expression(r[3])
             owner = r[1][len(name) + 1 : -len("_check")] if r[1].endswith("_check") else None
-            if r[1] == f"{name}_{owner}_check" and owner in col_names:
+            if r[1] == f"{name}_{owner}_check" and owner in col_names and r[11] is None:
                 column_checks[owner] = expression
             else:
-                table_checks.append({"name": r[1], "expression": expression})
+                check: dict[str, Any] = {"name": r[1], "expression": expression}
+                if r[11] is not None:
+                    check["comment"] = r[11]
+                table_checks.append(check)
         table: dict[str, Any] = {}
         if comment is not None:
             table["comment"] = comment
+        if oid in self.c.unlogged:
+            table["unlogged"] = True
         table["columns"] = {
             c.name: self._column(name, c, c.name in pk_cols, c.name in column_unique,
                                  column_checks.get(c.name))
@@ -483,9 +501,11 @@ class _Writer:
         }
         if pk:
             cols_pk = list(pk[4])
-            table["primary_key"] = (
-                cols_pk if pk[1] == f"{name}_pkey" else Flow({"name": pk[1], "columns": cols_pk})
-            )
+            key: dict[str, Any] = {} if pk[1] == f"{name}_pkey" else {"name": pk[1]}
+            key["columns"] = cols_pk
+            if pk[11] is not None:
+                key["comment"] = pk[11]
+            table["primary_key"] = cols_pk if list(key) == ["columns"] else Flow(key)
         uniques = []
         for r in cons:
             if r[2] == "u" and not on_column(r):
@@ -493,6 +513,8 @@ class _Writer:
                 if r[1] != f"{name}_{'_'.join(r[4])}_key":
                     item["name"] = r[1]
                 item["columns"] = list(r[4])
+                if r[11] is not None:
+                    item["comment"] = r[11]
                 uniques.append(Flow(item))
         if uniques:
             table["unique"] = uniques
@@ -551,7 +573,7 @@ class _Writer:
             return None
         if (seq.owner_table, seq.owner_column) != (table, c.name):
             return None
-        if seq.name != f"{table}_{c.name}_seq" or seq.type != c.type:
+        if seq.name != f"{table}_{c.name}_seq" or seq.type != c.type or seq.comment is not None:
             return None
         _, high = _type_range(seq.type)
         options = (seq.start, seq.increment, seq.min, seq.max, seq.cache, seq.cycle)
@@ -579,12 +601,12 @@ class _Writer:
             item["deferrable"] = True
         if r[10]:
             item["initially_deferred"] = True
+        if r[11] is not None:
+            item["comment"] = r[11]
         return _item(item)
 
     def _index(self, table: str, r: tuple[Any, ...]) -> Any:
         _, name, unique, method, nkey, definition, parts, attnames, predicate, comment = r
-        if comment is not None:
-            self._lost_comment(f"index {name}")
         elements = _index_elements(definition, method, list(parts[:nkey]), list(attnames[:nkey]))
         if elements is None:
             raise SchemadiffError(
@@ -603,12 +625,12 @@ class _Writer:
             item["where"] = _unwrap(predicate)
         if len(attnames) > nkey:
             item["include"] = list(attnames[nkey:])
+        if comment is not None:
+            item["comment"] = comment
         return _item(item)
 
     def _trigger(self, r: tuple[Any, ...]) -> Any:
         _, name, definition, function, comment = r
-        if comment is not None:
-            self._lost_comment(f"trigger {name}")
         m = differ.TRIGGER_FORM.fullmatch(definition)
         if m is None:  # the differ would have taken it out
             raise SchemadiffError(f"cannot read trigger {name} ({definition})")
@@ -622,13 +644,9 @@ class _Writer:
             item["for_each"] = m.group("for_each").lower()
         if m.group("when") is not None:
             item["when"] = _unwrap(m.group("when"))
+        if comment is not None:
+            item["comment"] = comment
         return _item(item)
-
-    def _lost_comment(self, what: str) -> None:
-        self.notes.append(
-            f"comment on {what} cannot be written in the spec; `schemadiff plan` will propose "
-            "removing it"
-        )
 
     # sequences, functions, views ----------------------------------------------------------------
 
@@ -658,6 +676,8 @@ class _Writer:
                 item["cycle"] = True
             if seq.owner_table is not None:
                 item["owned_by"] = f"{seq.owner_table}.{seq.owner_column}"
+            if seq.comment is not None:
+                item["comment"] = seq.comment
             out[seq.name] = Flow(item)
         return out
 

@@ -90,7 +90,8 @@ def build_metadata(spec: s.Spec) -> sa.MetaData:
             )
             for fk in t.foreign_keys
         ]
-        table = sa.Table(t.name, md, *items, comment=t.comment)
+        prefixes = ["UNLOGGED"] if t.unlogged else []
+        table = sa.Table(t.name, md, *items, comment=t.comment, prefixes=prefixes)
         for ix in t.indexes:
             _index(table, ix)
     return md
@@ -107,8 +108,8 @@ def render_statements(spec: s.Spec) -> list[Statement]:
         out.append(
             Statement("setting", "search_path", f"SET search_path TO {quote(spec.schema)}, public")
         )
-    for ext in spec.extensions:
-        out.append(Statement("extension", ext, f"CREATE EXTENSION IF NOT EXISTS {quote(ext)}"))
+    for ext in spec.all_extensions():
+        out.append(Statement("extension", ext.name, extension_sql(ext)))
     for e in spec.enums:
         labels = ", ".join(string_literal(v) for v in e.values)
         out.append(
@@ -199,8 +200,47 @@ def render_statements(spec: s.Spec) -> list[Statement]:
                     f"IS {string_literal(e.comment)}",
                 )
             )
+    out += _more_comments(spec)
     if spec.config:
         out.extend(config_insert_statements(spec))
+    return out
+
+
+def extension_sql(ext: s.Extension) -> str:
+    """CREATE EXTENSION, with the schema and version only when the spec gives them."""
+    sql = f"CREATE EXTENSION IF NOT EXISTS {quote(ext.name)}"
+    if ext.schema:
+        sql += f" WITH SCHEMA {quote(ext.schema)}"
+    if ext.version:
+        sql += f" VERSION {string_literal(ext.version)}"
+    return sql
+
+
+def _more_comments(spec: s.Spec) -> list[Statement]:
+    """Comments on the schema, constraints, indexes, triggers and sequences."""
+    out: list[Statement] = []
+
+    def comment(name: str, target: str, text: str | None) -> None:
+        if text is not None:
+            out.append(Statement("comment", name, f"COMMENT ON {target} IS {string_literal(text)}"))
+
+    comment(spec.schema, f"SCHEMA {quote(spec.schema)}", spec.schema_comment)
+    for sq in spec.sequences:
+        comment(sq.name, f"SEQUENCE {qualified(spec.schema, sq.name)}", sq.comment)
+    for t in spec.tables:
+        on = f"ON {qualified(spec.schema, t.name)}"
+        keys: list[s.PrimaryKey | s.UniqueConstraint | s.ForeignKey | s.Check] = [
+            *([t.primary_key] if t.primary_key else []),
+            *t.uniques,
+            *t.foreign_keys,
+            *t.checks,
+        ]
+        for k in keys:
+            comment(k.name, f"CONSTRAINT {quote(k.name)} {on}", k.comment)
+        for ix in t.indexes:
+            comment(ix.name, f"INDEX {qualified(spec.schema, ix.name)}", ix.comment)
+        for tg in t.triggers:
+            comment(tg.name, f"TRIGGER {quote(tg.name)} {on}", tg.comment)
     return out
 
 

@@ -173,6 +173,10 @@ def _read(url: str, spec: s.Spec) -> _Live:
             snap = differ.snapshot(
                 conn, spec.schema, comments, rows, others, manages=spec.manages
             )
+            snap.extension_pins = {
+                e.name: (e.version is not None, e.schema is not None)
+                for e in spec.all_extensions()
+            }
     except psycopg.Error as e:
         raise DatabaseError(_read_error(url, e)) from None
     return _Live(major, snap, config_rows)

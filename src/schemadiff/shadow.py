@@ -16,7 +16,7 @@ from schemadiff import db, postgres
 from schemadiff import spec as s
 from schemadiff.errors import DatabaseError, Location, Problem, SchemadiffError, SpecError
 from schemadiff.progress import progress
-from schemadiff.sqltext import quote
+from schemadiff.sqltext import quote, string_literal
 
 SHADOW_DB = "postgres"
 
@@ -113,7 +113,8 @@ def build(spec: s.Spec, url: str) -> None:
 
 _CHECKS_SQL = """
 select format('%%I.%%I', n.nspname, c.relname), co.conname, pg_get_constraintdef(co.oid),
-       format('"%%s"."%%s"."%%s"', n.nspname, c.relname, co.conname)
+       format('"%%s"."%%s"."%%s"', n.nspname, c.relname, co.conname),
+       obj_description(co.oid, 'pg_constraint')
   from pg_constraint co join pg_class c on c.oid = co.conrelid
   join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = %(schema)s and co.contype = 'c'
@@ -126,13 +127,20 @@ def canonicalize_checks(url: str, schema: str) -> dict[str, set[str]]:
     with db.connection(url) as conn:
         before = conn.execute(_CHECKS_SQL, {"schema": schema}).fetchall()
         with conn.transaction():
-            for table, name, definition, _ in before:
+            for table, name, definition, _, comment in before:
                 conn.execute(
                     f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}, "
                     f"ADD CONSTRAINT {quote(name)} {definition}".encode()
                 )
+                if comment is not None:  # it went with the constraint
+                    conn.execute(
+                        f"COMMENT ON CONSTRAINT {quote(name)} ON {table} "
+                        f"IS {string_literal(comment)}".encode()
+                    )
         after = {r[3]: r[2] for r in conn.execute(_CHECKS_SQL, {"schema": schema}).fetchall()}
-    return {key: {definition} for _, _, definition, key in before if after[key] != definition}
+    return {
+        key: {definition} for _, _, definition, key, _ in before if after[key] != definition
+    }
 
 
 def spec_check_forms(spec: s.Spec) -> dict[str, str]:

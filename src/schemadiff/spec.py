@@ -67,6 +67,7 @@ class PrimaryKey:
     columns: list[str]
     loc: Location
     renamed_from: str | None = None
+    comment: str | None = None  # COMMENT ON CONSTRAINT
 
 
 @dataclass
@@ -75,6 +76,7 @@ class UniqueConstraint:
     columns: list[str]
     loc: Location
     renamed_from: str | None = None
+    comment: str | None = None
 
 
 @dataclass
@@ -89,6 +91,7 @@ class ForeignKey:
     deferrable: bool = False
     initially_deferred: bool = False
     renamed_from: str | None = None
+    comment: str | None = None
 
 
 @dataclass
@@ -97,6 +100,7 @@ class Check:
     expression: str
     loc: Location
     renamed_from: str | None = None
+    comment: str | None = None
 
 
 @dataclass
@@ -120,6 +124,7 @@ class Index:
     include: list[str]
     loc: Location
     renamed_from: str | None = None
+    comment: str | None = None
 
 
 @dataclass
@@ -131,6 +136,7 @@ class Trigger:
     for_each: str
     when: str | None
     loc: Location
+    comment: str | None = None
 
 
 @dataclass
@@ -146,6 +152,7 @@ class Table:
     triggers: list[Trigger]
     loc: Location
     renamed_from: str | None = None
+    unlogged: bool = False  # CREATE UNLOGGED TABLE
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -187,6 +194,17 @@ class Sequence:
     cycle: bool
     as_type: str | None  # smallint | integer | bigint (Postgres' default: bigint)
     owned_by: str | None  # "table.column"
+    loc: Location
+    comment: str | None = None
+
+
+@dataclass
+class Extension:
+    """An extension; version and schema are compared only when the spec gives them."""
+
+    name: str
+    version: str | None
+    schema: str | None
     loc: Location
 
 
@@ -231,14 +249,23 @@ class Spec:
     sequences: list[Sequence] = field(default_factory=list)
     views: list[View] = field(default_factory=list)
     declared: frozenset[str] = frozenset()  # the top-level keys the file has
+    extension_items: list[Extension] = field(default_factory=list)  # `extensions`, in full
+    schema_comment: str | None = None  # COMMENT ON SCHEMA (schema: {name, comment})
 
     @property
     def manages(self) -> frozenset[str]:
-        """Kinds managed only when the spec declares them (views, standalone sequences)."""
-        return self.declared & {"views", "sequences"}
+        """Kinds managed only when the spec declares them (views, standalone sequences,
+        extensions)."""
+        return self.declared & {"views", "sequences", "extensions"}
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
+
+    def all_extensions(self) -> list[Extension]:
+        """The extensions in full (a Spec built in code may list names only)."""
+        if self.extension_items:
+            return self.extension_items
+        return [Extension(n, None, None, Location(self.path, 1, 1)) for n in self.extensions]
 
     def function(self, name: str) -> Function | None:
         return next((f for f in self.functions if f.name == name), None)
@@ -439,10 +466,10 @@ class _Reader(NodeReader):
             if version != 1 or isinstance(version, bool):
                 self.error(node, "version must be 1")
         if "schema" in top:
-            spec.schema = self.string(top["schema"][1], "schema") or "public"
-            self.identifier(top["schema"][1], spec.schema, "schema name")
+            self._schema(spec, top["schema"][1])
         if "extensions" in top:
-            spec.extensions = self.string_list(top["extensions"][1], "extensions") or []
+            spec.extension_items = self._extensions(top["extensions"][1])
+            spec.extensions = [e.name for e in spec.extension_items]
         if "enums" in top:
             spec.enums = self._named(top["enums"][1], "enums", self._enum)
         if "sequences" in top:
@@ -457,6 +484,68 @@ class _Reader(NodeReader):
             spec.config = self._config(top["config"][1])
         _Checker(self, spec).check()
         return spec
+
+    def _schema(self, spec: Spec, node: yaml.Node) -> None:
+        """`schema: name`, or `schema: {name, comment}` to comment on the schema too."""
+        name_node = node
+        if isinstance(node, yaml.MappingNode):
+            m = self.mapping(node, "schema", ("name", "comment"), ("name",))
+            if m is None or "name" not in m:
+                return
+            name_node = m["name"][1]
+            if "comment" in m:
+                spec.schema_comment = self.string(
+                    m["comment"][1], "schema comment", allow_empty=True
+                )
+        spec.schema = self.string(name_node, "schema") or "public"
+        self.identifier(name_node, spec.schema, "schema name")
+        if spec.schema == "public" and spec.schema_comment is not None:
+            self.error(
+                node,
+                "schema comment: only a schema the spec creates takes a comment, not public",
+            )
+
+    def _extensions(self, node: yaml.Node) -> list[Extension]:
+        """`extensions:` items: a name, or {name, version, schema}."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, "extensions must be a list, e.g. [pg_trgm]")
+            return []
+        out: list[Extension] = []
+        seen: set[str] = set()
+        for item in node.value:
+            ext: Extension | None = None
+            if isinstance(item, yaml.MappingNode):
+                m = self.mapping(item, "extension", ("name", "version", "schema"), ("name",))
+                name = self.string(m["name"][1], "extension name") if m and "name" in m else None
+                if m is not None and name:
+                    version = (
+                        self._version(m["version"][1]) if "version" in m else None
+                    )
+                    schema = (
+                        self.string(m["schema"][1], f"extension '{name}' schema")
+                        if "schema" in m
+                        else None
+                    )
+                    ext = Extension(name, version, schema, self.loc(item))
+            else:
+                name = self.string(item, "extensions item")
+                if name:
+                    ext = Extension(name, None, None, self.loc(item))
+            if ext is None:
+                continue
+            if ext.name in seen:
+                self.error(item, f"extension '{ext.name}' is listed twice")
+                continue
+            seen.add(ext.name)
+            out.append(ext)
+        return out
+
+    def _version(self, node: yaml.Node) -> str | None:
+        # Versions look like numbers to YAML ("1.6"); written unquoted, 1.10 would read 1.1.
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            self.error(node, 'extension version must be a string: quote it, e.g. "1.6"')
+            return None
+        return self.string(node, "extension version")
 
     def _named(
         self, node: yaml.Node, what: str, build: Callable[[str, yaml.Node, yaml.Node], Any]
@@ -489,7 +578,7 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            ("start", "increment", "min", "max", "cache", "cycle", "as", "owned_by"),
+            ("start", "increment", "min", "max", "cache", "cycle", "as", "owned_by", "comment"),
         )
         if m is None:
             return None
@@ -515,6 +604,7 @@ class _Reader(NodeReader):
             self.choice(m["as"][1], f"{what} as", SEQUENCE_TYPES) if "as" in m else None,
             None,
             self.loc(key_node),
+            self._comment(m, what),
         )
         if seq.increment == 0:
             self.error(m["increment"][1], f"{what} increment must not be 0")
@@ -614,6 +704,7 @@ class _Reader(NodeReader):
                 "indexes",
                 "triggers",
                 "renamed_from",
+                "unlogged",
             ),
             ("columns",),
         )
@@ -621,6 +712,8 @@ class _Reader(NodeReader):
             return None
         table = Table(name, None, [], None, [], [], [], [], [], self.loc(key_node))
         self._renamed(m, table)
+        if "unlogged" in m:
+            table.unlogged = bool(self.boolean(m["unlogged"][1], f"{what} unlogged"))
         if "comment" in m:
             table.comment = self.string(m["comment"][1], f"{what} comment", allow_empty=True)
         if "columns" in m:
@@ -648,6 +741,12 @@ class _Reader(NodeReader):
             if tg:
                 table.triggers.append(tg)
         return table
+
+    def _comment(self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str) -> str | None:
+        """An optional `comment:` (any text, empty allowed)."""
+        if "comment" not in m:
+            return None
+        return self.string(m["comment"][1], f"{what} comment", allow_empty=True)
 
     def _renamed(self, m: dict[str, tuple[yaml.Node, yaml.Node]], obj: _R) -> _R:
         """Read `renamed_from:` (the object's old name) into obj.renamed_from."""
@@ -797,25 +896,33 @@ class _Reader(NodeReader):
             name = f"{table.name}_pkey"
             self.identifier(node, name, "derived primary key name")
             return PrimaryKey(name, cols, self.loc(node))
-        m = self.mapping(node, what, ("name", "columns", "renamed_from"), ("columns",))
+        m = self.mapping(
+            node, what, ("name", "columns", "renamed_from", "comment"), ("columns",)
+        )
         if m is None:
             return None
         pk_cols = self._columns_of(m, what)
         pk_name = self._name_or(m, f"{table.name}_pkey", "primary key", node)
         if not pk_cols or not pk_name:
             return None
-        return self._renamed(m, PrimaryKey(pk_name, pk_cols, self.loc(node)))
+        pk = PrimaryKey(pk_name, pk_cols, self.loc(node), comment=self._comment(m, what))
+        return self._renamed(m, pk)
 
     def _unique(self, table: Table, node: yaml.Node) -> UniqueConstraint | None:
         what = f"table '{table.name}' unique constraint"
-        m = self.mapping(node, what, ("name", "columns", "renamed_from"), ("columns",))
+        m = self.mapping(
+            node, what, ("name", "columns", "renamed_from", "comment"), ("columns",)
+        )
         if m is None:
             return None
         cols = self._columns_of(m, what)
         if not cols:
             return None
         name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_key", "unique constraint", node)
-        return self._renamed(m, UniqueConstraint(name, cols, self.loc(node))) if name else None
+        if not name:
+            return None
+        uc = UniqueConstraint(name, cols, self.loc(node), comment=self._comment(m, what))
+        return self._renamed(m, uc)
 
     def _foreign_key(self, table: Table, node: yaml.Node) -> ForeignKey | None:
         what = f"table '{table.name}' foreign key"
@@ -831,6 +938,7 @@ class _Reader(NodeReader):
                 "deferrable",
                 "initially_deferred",
                 "renamed_from",
+                "comment",
             ),
             ("columns", "references"),
         )
@@ -886,13 +994,14 @@ class _Reader(NodeReader):
                 self.loc(node),
                 deferrable,
                 deferred,
+                comment=self._comment(m, what),
             ),
         )
 
     def _check(self, table: Table, node: yaml.Node) -> Check | None:
         what = f"table '{table.name}' check"
         m = self.mapping(
-            node, what, ("name", "expression", "renamed_from"), ("name", "expression")
+            node, what, ("name", "expression", "renamed_from", "comment"), ("name", "expression")
         )
         if m is None:
             return None
@@ -900,14 +1009,24 @@ class _Reader(NodeReader):
         expr = self.string(m["expression"][1], f"{what} expression") if "expression" in m else None
         if not name or not expr:
             return None
-        return self._renamed(m, Check(name, expr.strip(), self.loc(node)))
+        ck = Check(name, expr.strip(), self.loc(node), comment=self._comment(m, what))
+        return self._renamed(m, ck)
 
     def _index(self, table: Table, node: yaml.Node) -> Index | None:
         what = f"table '{table.name}' index"
         m = self.mapping(
             node,
             what,
-            ("name", "columns", "unique", "method", "where", "include", "renamed_from"),
+            (
+                "name",
+                "columns",
+                "unique",
+                "method",
+                "where",
+                "include",
+                "renamed_from",
+                "comment",
+            ),
             ("columns",),
         )
         if m is None:
@@ -937,7 +1056,17 @@ class _Reader(NodeReader):
         if not name or not elements:
             return None
         return self._renamed(
-            m, Index(name, elements, unique, method, where, include, self.loc(node))
+            m,
+            Index(
+                name,
+                elements,
+                unique,
+                method,
+                where,
+                include,
+                self.loc(node),
+                comment=self._comment(m, what),
+            ),
         )
 
     def _index_element(self, node: yaml.Node, what: str) -> IndexElement | None:
@@ -970,7 +1099,7 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            ("name", "function", "timing", "events", "for_each", "when"),
+            ("name", "function", "timing", "events", "for_each", "when", "comment"),
             ("name", "function", "timing", "events"),
         )
         if m is None:
@@ -1008,7 +1137,9 @@ class _Reader(NodeReader):
         when = self.string(m["when"][1], f"{what} when") if "when" in m else None
         if not name or not function or not timing or not events:
             return None
-        return Trigger(name, function, timing, events, for_each, when, self.loc(node))
+        return Trigger(
+            name, function, timing, events, for_each, when, self.loc(node), self._comment(m, what)
+        )
 
     def _config(self, node: yaml.Node) -> Config | None:
         m = self.mapping(

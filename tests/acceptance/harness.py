@@ -268,12 +268,58 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
                 where n.nspname = %s and t.typtype = 'e'""",
             (spec.schema,),
         ).fetchall())
+        out.update(_more_catalog(conn, spec))
         if spec.config:
             cfg = spec.config
             keys = conn.execute(
                 f"select {quote(cfg.key_column)} from {qualified(spec.schema, cfg.table)}".encode()
             ).fetchall()
             out["config keys"] = sorted(r[0] for r in keys)
+    return out
+
+
+def _more_catalog(conn: Conn, spec: Spec) -> dict[str, Any]:
+    """Persistence, partitioning, extensions and the comments on every other kind."""
+    out: dict[str, Any] = {}
+    schema = spec.schema
+    out["relations"] = sorted(conn.execute(
+        """select c.relname, c.relkind::text, c.relpersistence::text,
+                  pg_get_partkeydef(c.oid), pg_get_expr(c.relpartbound, c.oid),
+                  (select p.relname from pg_inherits i join pg_class p on p.oid = i.inhparent
+                    where i.inhrelid = c.oid)
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %s and c.relkind in ('r', 'p')""",
+        (schema,),
+    ).fetchall())
+    out["object comments"] = sorted(conn.execute(
+        """select 'constraint', c.relname || '.' || co.conname,
+                  obj_description(co.oid, 'pg_constraint')
+             from pg_constraint co join pg_class c on c.oid = co.conrelid
+             join pg_namespace n on n.oid = c.relnamespace where n.nspname = %(s)s
+           union all
+           select 'trigger', c.relname || '.' || tg.tgname, obj_description(tg.oid, 'pg_trigger')
+             from pg_trigger tg join pg_class c on c.oid = tg.tgrelid
+             join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %(s)s and not tg.tgisinternal
+           union all
+           select c.relkind::text, c.relname, obj_description(c.oid, 'pg_class')
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %(s)s and c.relkind in ('i', 'I', 'S')
+           union all
+           select 'schema', n.nspname, obj_description(n.oid, 'pg_namespace')
+             from pg_namespace n where n.nspname = %(s)s""",
+        {"s": schema},
+    ).fetchall())
+    if "extensions" not in spec.manages:
+        return out  # live extensions are left alone
+    pinned = {e.name for e in spec.all_extensions() if e.version}
+    out["extensions"] = sorted(
+        (name, version if name in pinned else None, where)
+        for name, version, where in conn.execute(
+            """select e.extname, e.extversion, n.nspname from pg_extension e
+                 join pg_namespace n on n.oid = e.extnamespace where e.extname <> 'plpgsql'"""
+        ).fetchall()
+    )
     return out
 
 
