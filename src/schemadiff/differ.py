@@ -1133,13 +1133,15 @@ def _extension_drops(ctx: _Context) -> list[Change]:
     for name in sorted(set(ctx.a.extensions) - set(ctx.b.extensions)):
         deps = ctx.extension_dependents(name)
         hazards = ctx.dropped_along(f"extension {name}", deps)
-        if any(d.startswith(("column ", "table ")) for d in deps):
+        # pg_describe_object: "column h of table t" (a view's columns hold no data).
+        columns = tuple(d for d in deps if d.startswith("column ") and " of table " in d)
+        if columns:
             hazards.insert(
                 0,
                 Hazard(
                     HazardKind.DATA_LOSS,
                     f"dropping extension {name} drops columns of its types with their values",
-                    objects=tuple(d for d in deps if d.startswith(("column ", "table "))),
+                    objects=columns,
                 ),
             )
         sql = f"drop extension if exists {_quoted(name)}" + _cascade(deps)

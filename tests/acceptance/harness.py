@@ -256,7 +256,9 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
         out["functions"] = sorted(conn.execute(
             """select p.proname, pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc')
                  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-                where n.nspname = %s and p.prokind = 'f'""",
+                where n.nspname = %s and p.prokind = 'f'
+                  and not exists (select 1 from pg_depend e where e.objid = p.oid
+                                    and e.deptype = 'e')""",
             (spec.schema,),
         ).fetchall())
         out["enums"] = sorted(conn.execute(

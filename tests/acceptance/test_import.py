@@ -107,6 +107,19 @@ def table_of(spec: s.Spec, name: str) -> s.Table:
     return t
 
 
+def check_comments_everywhere(spec: s.Spec) -> None:
+    child = table_of(spec, "child")
+    assert [fk.comment for fk in child.foreign_keys] == ["fk"]
+    assert [tg.comment for tg in child.triggers] == ["tg"]
+    assert table_of(spec, "notes").unlogged
+    assert not child.unlogged
+    # A commented serial sequence is written as a sequence of its own, with its comment.
+    assert column(spec, "numbered", "id").type == "integer"
+    assert [(q.name, q.comment) for q in spec.sequences] == [
+        ("counter", "sq"), ("numbered_id_seq", "serial, commented"),
+    ]
+
+
 def check_identity(spec: s.Spec) -> None:
     assert column(spec, "t", "a").identity == "always"
     assert column(spec, "t", "b").identity == "by default"
@@ -471,6 +484,44 @@ CASES = [
         check=lambda spec: None,
     ),
     Case(
+        "comments-on-keys-indexes-triggers-sequences-and-unlogged",
+        "create unlogged table notes (id integer);"
+        "create table scratch (id integer primary key, code text unique,"
+        " n integer constraint scratch_n_check check (n > 0));"
+        "comment on constraint scratch_pkey on scratch is 'pk';"
+        "comment on constraint scratch_code_key on scratch is 'uq';"
+        "comment on constraint scratch_n_check on scratch is 'ck';"
+        "create table child (id integer primary key, s integer references scratch);"
+        "comment on constraint child_s_fkey on child is 'fk';"
+        "create index child_s_idx on child (s); comment on index child_s_idx is 'ix';"
+        "create function touch() returns trigger language plpgsql as"
+        " $$ begin return new; end $$;"
+        "create trigger child_touch before update on child for each row"
+        " execute function touch();"
+        "comment on trigger child_touch on child is 'tg';"
+        "create sequence counter; comment on sequence counter is 'sq';"
+        "create table numbered (id serial primary key);"
+        "comment on sequence numbered_id_seq is 'serial, commented';",
+        contains=(
+            "unlogged: true",
+            "primary_key: {columns: [id], comment: pk}",
+            "- {columns: [code], comment: uq}",
+            "- {name: scratch_n_check, expression: (n > 0), comment: ck}",
+            "- {columns: [s], comment: ix}",
+            "counter: {comment: sq}",
+        ),
+        check=check_comments_everywhere,
+    ),
+    Case(
+        "schema-comment",
+        "create schema app; comment on schema app is 'the app';"
+        "create table app.t (id integer primary key);",
+        schema="app",
+        contains=("schema: {name: app, comment: the app}",),
+        unmanaged=("schema public",),
+        check=lambda spec: None,
+    ),
+    Case(
         "names-that-need-quotes",
         'create table "Order" ("select" integer, "on" text, yes text, "zip code" text,'
         ' "8080" text);',
@@ -516,7 +567,6 @@ CASES = [
             "schema other",
             'table "public"."keeper"',
             'table "public"."rls"',
-            'table "public"."scratch"',
             'table "public"."uses_domain"',
             'trigger "public"."plain"."tg_args"',
             'view "public"."reads_domain"',

@@ -7,6 +7,7 @@ import pytest
 from ..conftest import Server
 from .harness import (
     DATA_LOSS,
+    REWRITE,
     ROWS3,
     Case,
     all_of,
@@ -104,6 +105,54 @@ CASES: list[Case] = [
         """,
         expected=(("create", "column"),),
         check=unmanaged_kept,
+    ),
+]
+
+# Unlogged tables (issue 8): SET LOGGED / SET UNLOGGED rewrites a table that has rows.
+UNLOGGED_SPEC = """
+        tables:
+          t:
+            unlogged: %s
+            columns: {id: integer}
+            primary_key: [id]
+        """
+CASES += [
+    Case(
+        "table-create-unlogged",
+        "",
+        UNLOGGED_SPEC % "true",
+        expected=(("create", "table"),),
+        check=sql_is("select relpersistence from pg_class where oid = 't'::regclass", "u"),
+    ),
+    Case(
+        "table-set-unlogged-with-rows-is-a-rewrite",
+        "create table t (id integer primary key);" + ROWS3,
+        UNLOGGED_SPEC % "true",
+        REWRITE,
+        (("alter", "table"),),
+        check=all_of(
+            sql_is("select relpersistence from pg_class where oid = 't'::regclass", "u"),
+            sql_is("select count(*) from t", 3),
+        ),
+    ),
+    Case(
+        "table-set-logged-with-rows-is-a-rewrite",
+        "create unlogged table t (id integer primary key);" + ROWS3,
+        UNLOGGED_SPEC % "false",
+        REWRITE,
+        (("alter", "table"),),
+        check=sql_is("select relpersistence from pg_class where oid = 't'::regclass", "p"),
+    ),
+    Case(
+        "table-set-unlogged-when-empty-has-no-hazard",
+        "create table t (id integer primary key);",
+        UNLOGGED_SPEC % "true",
+        expected=(("alter", "table"),),
+    ),
+    Case(
+        "table-unlogged-unchanged-plans-nothing",
+        "create unlogged table t (id integer primary key);",
+        UNLOGGED_SPEC % "true",
     ),
 ]
 

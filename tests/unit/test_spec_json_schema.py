@@ -86,13 +86,13 @@ def loader_errors(doc: Any) -> str | None:
 # A valid spec that uses every key the loader knows; the cases below change one thing each.
 BASE: dict[str, Any] = {
     "version": 1,
-    "schema": "app",
-    "extensions": ["pgcrypto"],
+    "schema": {"name": "app", "comment": "The application"},
+    "extensions": ["pgcrypto", {"name": "pg_trgm", "version": "1.6", "schema": "app"}],
     "enums": {"order_status": {"values": ["pending", "paid"], "comment": "Order state"}},
     "sequences": {
         "invoice_number": {
             "start": 10, "increment": 2, "min": 1, "max": 1000, "cache": 5, "cycle": True,
-            "as": "integer", "owned_by": "orders.invoice",
+            "as": "integer", "owned_by": "orders.invoice", "comment": "Invoice numbers",
         },
     },
     "functions": {
@@ -121,10 +121,12 @@ BASE: dict[str, Any] = {
                 "note": "text",
             },
             "primary_key": ["id"],
-            "unique": [{"name": "users_note_uq", "columns": ["note"]}],
-            "checks": [{"name": "users_email_not_blank", "expression": "email <> ''"}],
+            "unique": [{"name": "users_note_uq", "columns": ["note"], "comment": "uq"}],
+            "checks": [
+                {"name": "users_email_not_blank", "expression": "email <> ''", "comment": "ck"},
+            ],
             "indexes": [
-                {"columns": ["updated_at"]},
+                {"columns": ["updated_at"], "comment": "By update time"},
                 {
                     "name": "idx_users_email_lower",
                     "columns": [{"expression": "lower(email)"}],
@@ -148,6 +150,7 @@ BASE: dict[str, Any] = {
                     "events": ["update"],
                     "for_each": "row",
                     "when": "OLD.* IS DISTINCT FROM NEW.*",
+                    "comment": "Keeps updated_at current",
                 },
             ],
         },
@@ -159,7 +162,7 @@ BASE: dict[str, Any] = {
                 "invoice": {"type": "integer"},
                 "line": {"type": "bigint", "identity": "by default"},
             },
-            "primary_key": {"name": "orders_pk", "columns": ["id"]},
+            "primary_key": {"name": "orders_pk", "columns": ["id"], "comment": "The key"},
             "foreign_keys": [
                 {
                     "columns": ["user_id"],
@@ -168,10 +171,15 @@ BASE: dict[str, Any] = {
                     "on_update": "no action",
                     "deferrable": True,
                     "initially_deferred": True,
+                    "comment": "Whose order",
                 },
             ],
         },
-        "system_config": {"columns": {"key": "text", "value": "text"}, "primary_key": ["key"]},
+        "system_config": {
+            "unlogged": True,
+            "columns": {"key": "text", "value": "text"},
+            "primary_key": ["key"],
+        },
     },
     "views": {"paid_orders": {"query": "SELECT id FROM orders", "comment": "Paid"}},
     "config": {
@@ -225,6 +233,16 @@ INVALID: list[tuple[str, Mutation, str]] = [
     ("schema-empty", (("schema",), ""), "schema must not be empty"),
     ("schema-too-long", (("schema",), "s" * 64), "is 64 bytes"),
     ("extensions-string", (("extensions",), "pgcrypto"), "extensions must be a list"),
+    ("extension-version-number", (("extensions",), [{"name": "pg_trgm", "version": 1.6}]),
+     "extension version must be a string"),
+    ("extension-unknown-key", (("extensions",), [{"name": "pg_trgm", "versoin": "1.6"}]),
+     "unknown key 'versoin'"),
+    ("extension-name-missing", (("extensions",), [{"version": "1.6"}]),
+     "missing required key 'name'"),
+    ("schema-unknown-key", (("schema",), {"name": "app", "commnet": "x"}), "unknown key 'commnet'"),
+    ("table-unlogged-string", (("tables", "system_config", "unlogged"), "yes"),
+     "unlogged must be true or false"),
+    ("index-comment-list", ((*USERS, "indexes", 0, "comment"), ["a"]), "comment must be a string"),
     ("enum-unknown-key", (("enums", "order_status", "labels"), ["a"]), "unknown key 'labels'"),
     ("enum-values-missing", (("enums", "order_status", "values"), DELETE),
      "missing required key 'values'"),
