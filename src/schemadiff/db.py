@@ -6,6 +6,7 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -128,10 +129,18 @@ select 'FUNCTION ' || format('%%I.%%I', n.nspname, p.proname)
  where n.nspname = %(schema)s and p.prokind = 'f'
    and not exists (select 1 from pg_depend e where e.objid = p.oid and e.deptype = 'e')
 union all
-select 'TYPE ' || format('%%I.%%I', n.nspname, t.typname), d.description
+select case t.typtype when 'd' then 'DOMAIN ' else 'TYPE ' end
+       || format('%%I.%%I', n.nspname, t.typname), d.description
   from pg_type t join pg_namespace n on n.oid = t.typnamespace
   left join pg_description d on d.objoid = t.oid and d.classoid = 'pg_type'::regclass
- where n.nspname = %(schema)s and t.typtype = 'e'
+ where n.nspname = %(schema)s and (t.typtype in ('e', 'd') or (t.typtype = 'c'
+       and (select relkind from pg_class where oid = t.typrelid) = 'c'))
+union all
+select 'MATERIALIZED VIEW ' || format('%%I.%%I', n.nspname, c.relname), d.description
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  left join pg_description d
+         on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
+ where n.nspname = %(schema)s and c.relkind = 'm'
 union all
 select 'CONSTRAINT ' || format('%%I ON %%I.%%I', co.conname, n.nspname, c.relname),
        d.description
@@ -241,6 +250,10 @@ select
             from pg_rewrite r join pg_class c on c.oid = r.ev_class where r.oid = d.objid)
        else pg_describe_object(d.classid, d.objid, d.objsubid) end,
   case d.classid
+    when 'pg_rewrite'::regclass then
+      (select format('"%%s"."%%s"', replace(n.nspname, '"', '""'), replace(c.relname, '"', '""'))
+         from pg_rewrite r join pg_class c on c.oid = r.ev_class
+         join pg_namespace n on n.oid = c.relnamespace where r.oid = d.objid)
     when 'pg_constraint'::regclass then
       (select format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
                      replace(c.relname, '"', '""'), replace(co.conname, '"', '""'))
@@ -458,6 +471,36 @@ def sequence_options(conn: psycopg.Connection[Any], schema: str) -> dict[str, st
     }
 
 
+# View reloptions the spec writes; booleans as Postgres accepts them spelled.
+VIEW_OPTIONS = ("check_option", "security_barrier", "security_invoker")
+_TRUE = ("true", "on", "yes", "1")
+
+
+def view_options(conn: psycopg.Connection[Any], schema: str) -> dict[str, dict[str, str]]:
+    """Quoted view name -> its options (check_option, security_barrier, security_invoker) in
+    the spec's form: booleans as "true", false ones left out, others as stored."""
+    rows = conn.execute(
+        """select format('"%%s"."%%s"', replace(n.nspname, '"', '""'),
+                         replace(c.relname, '"', '""')), c.reloptions
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %(schema)s and c.relkind = 'v'""",
+        {"schema": schema},
+    ).fetchall()
+    out: dict[str, dict[str, str]] = {}
+    for key, reloptions in rows:
+        options: dict[str, str] = {}
+        for item in reloptions or []:
+            name, _, value = str(item).partition("=")
+            if name == "check_option":
+                options[name] = value.lower()
+            elif value.lower() in _TRUE:
+                options[name] = "true"
+            elif value.lower() not in ("false", "off", "no", "0"):
+                options[name] = value
+        out[str(key)] = options
+    return out
+
+
 def view_dependencies(conn: psycopg.Connection[Any], schema: str) -> dict[str, set[str]]:
     """Quoted view name -> what its query reads: relations, functions (with their identity
     arguments) and types, keyed as migra keys them; extension members are left out (the
@@ -500,3 +543,110 @@ def view_dependencies(conn: psycopg.Connection[Any], schema: str) -> dict[str, s
         if used is not None:
             out[str(view)].add(str(used))
     return out
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    """A domain as the catalog holds it, in the form CREATE/ALTER DOMAIN writes it."""
+
+    name: str
+    type: str  # format_type of the base type, with its modifier
+    collation: str | None  # only when it differs from the base type's
+    default: str | None
+    not_null: bool
+    checks: tuple[tuple[str, str, bool], ...]  # (name, CHECK (...), validated), by name
+    used_by: tuple[str, ...]  # '"s"."t"' of the tables with a column of this domain
+
+
+@dataclass(frozen=True)
+class CompositeInfo:
+    name: str
+    attributes: tuple[tuple[str, str], ...]  # (name, format_type), in order
+    used_by: tuple[str, ...]  # '"s"."t"' of the tables with a column of this type
+
+
+def _quoted_sql(ns: str, rel: str) -> str:
+    return (f"format('\"%%s\".\"%%s\"', replace({ns}.nspname, '\"', '\"\"'), "
+            f"replace({rel}, '\"', '\"\"'))")
+
+
+def domains(conn: psycopg.Connection[Any], schema: str) -> dict[str, DomainInfo]:
+    """Quoted domain name -> the domain, for the schema's domains (not extension members)."""
+    rows = conn.execute(
+        f"""select {_quoted_sql('n', 't.typname')}, t.typname,
+                  format_type(t.typbasetype, t.typtypmod),
+                  (select c.collname from pg_collation c join pg_type b on b.oid = t.typbasetype
+                    where c.oid = t.typcollation and t.typcollation <> b.typcollation),
+                  t.typdefault, t.typnotnull,
+                  array(select array[co.conname::text, pg_get_constraintdef(co.oid),
+                                     co.convalidated::text]
+                          from pg_constraint co where co.contypid = t.oid and co.contype = 'c'
+                         order by co.conname),
+                  array(select distinct {_quoted_sql('rn', 'r.relname')}
+                          from pg_attribute a join pg_class r on r.oid = a.attrelid
+                          join pg_namespace rn on rn.oid = r.relnamespace
+                         where a.atttypid = t.oid and r.relkind in ('r', 'p')
+                           and not a.attisdropped order by 1)
+             from pg_type t join pg_namespace n on n.oid = t.typnamespace
+            where n.nspname = %(schema)s and t.typtype = 'd'
+              and not exists (select 1 from pg_depend e where e.objid = t.oid
+                                and e.classid = 'pg_type'::regclass and e.deptype = 'e')""",
+        {"schema": schema},
+    ).fetchall()
+    return {
+        str(key): DomainInfo(
+            str(name), str(type_), collation, default, bool(not_null),
+            tuple((str(c[0]), str(c[1]), c[2] == "true") for c in checks), tuple(used),
+        )
+        for key, name, type_, collation, default, not_null, checks, used in rows
+    }
+
+
+def composite_types(conn: psycopg.Connection[Any], schema: str) -> dict[str, CompositeInfo]:
+    """Quoted type name -> the composite type (CREATE TYPE ... AS), for the schema's own."""
+    rows = conn.execute(
+        f"""select {_quoted_sql('n', 't.typname')}, t.typname,
+                  array(select array[a.attname::text, format_type(a.atttypid, a.atttypmod)]
+                          from pg_attribute a
+                         where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped
+                         order by a.attnum),
+                  array(select distinct {_quoted_sql('rn', 'r.relname')}
+                          from pg_attribute a join pg_class r on r.oid = a.attrelid
+                          join pg_namespace rn on rn.oid = r.relnamespace
+                         where a.atttypid = t.oid and r.relkind in ('r', 'p')
+                           and not a.attisdropped order by 1)
+             from pg_type t join pg_namespace n on n.oid = t.typnamespace
+             join pg_class c on c.oid = t.typrelid
+            where n.nspname = %(schema)s and t.typtype = 'c' and c.relkind = 'c'
+              and not exists (select 1 from pg_depend e where e.objid = t.oid
+                                and e.classid = 'pg_type'::regclass and e.deptype = 'e')""",
+        {"schema": schema},
+    ).fetchall()
+    return {
+        str(key): CompositeInfo(str(name), tuple((str(a), str(t)) for a, t in attrs), tuple(used))
+        for key, name, attrs, used in rows
+    }
+
+
+@dataclass(frozen=True)
+class MatviewInfo:
+    populated: bool  # relispopulated: created or refreshed WITH DATA
+    indexes: tuple[tuple[str, str], ...]  # ('"s"."index"', pg_get_indexdef), by name
+
+
+def materialized_views(conn: psycopg.Connection[Any], schema: str) -> dict[str, MatviewInfo]:
+    """Quoted materialized view name -> whether it holds data, and its indexes."""
+    rows = conn.execute(
+        f"""select {_quoted_sql('n', 'c.relname')}, c.relispopulated,
+                  array(select array[{_quoted_sql('n', 'ic.relname')},
+                                     pg_get_indexdef(i.indexrelid)]
+                          from pg_index i join pg_class ic on ic.oid = i.indexrelid
+                         where i.indrelid = c.oid order by ic.relname)
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %(schema)s and c.relkind = 'm'""",
+        {"schema": schema},
+    ).fetchall()
+    return {
+        str(key): MatviewInfo(bool(populated), tuple((str(a), str(b)) for a, b in indexes))
+        for key, populated, indexes in rows
+    }

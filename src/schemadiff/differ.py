@@ -22,8 +22,8 @@ from typing import Any
 
 import psycopg
 
+from schemadiff import db, sqlread
 from schemadiff import renames as rn
-from schemadiff import sqlread
 from schemadiff import types as pgtypes
 from schemadiff._migra import Changes as MigraChanges
 from schemadiff._migra import (
@@ -33,8 +33,18 @@ from schemadiff._migra import (
     get_selectable_differences,
     statements_from_differences,
 )
-from schemadiff.db import Catalog, TableRows, sequence_options, view_dependencies
+from schemadiff.db import (
+    Catalog,
+    CompositeInfo,
+    DomainInfo,
+    MatviewInfo,
+    TableRows,
+    sequence_options,
+    view_dependencies,
+    view_options,
+)
 from schemadiff.hazards import Hazard, HazardKind
+from schemadiff.model import quote
 from schemadiff.spec import INDEX_METHODS
 
 # Column type changes Postgres makes without losing data (old base type -> safe new types).
@@ -93,6 +103,12 @@ class Snapshot:
     # Extensions whose version / schema the spec gives: name -> (version?, schema?); the
     # others keep whatever version and schema the live database has.
     extension_pins: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    # Quoted view name -> its options (check_option, security_barrier, ...): migra ignores them.
+    view_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Kinds compared by our own code, read when the spec manages them (quoted name -> info).
+    domains: dict[str, DomainInfo] = field(default_factory=dict)
+    composites: dict[str, CompositeInfo] = field(default_factory=dict)
+    matviews: dict[str, MatviewInfo] = field(default_factory=dict)
 
 
 class _InspectorCursor:
@@ -181,12 +197,28 @@ def snapshot(
     for f in inspector.functions.values():
         # Line breaks around a body mean nothing (schemadiff writes `AS $fn$\n...\n$fn$`).
         f.definition = (f.definition or "").strip("\n")
-    options = {}
-    if "sequences" in manages:
-        options = sequence_options(conn, schema)
+    # Read whatever the spec manages: the options of serial columns' sequences are compared
+    # too (migra creates a serial's sequence without AS integer, and ignores options).
+    options = sequence_options(conn, schema)
+    views = {}
+    if "views" in manages:
+        views = view_options(conn, schema)
+    raw = conn
     # Detach from the connection: a snapshot is plain data (and can be cached on disk).
     inspector.c = inspector.engine = inspector.dialect = None
-    return Snapshot(inspector, comments, rows, unmanaged, frozenset(manages), options, held)
+    return Snapshot(
+        inspector,
+        comments,
+        rows,
+        unmanaged,
+        frozenset(manages),
+        options,
+        held,
+        view_options=views,
+        domains=db.domains(raw, schema) if "domains" in manages else {},
+        composites=db.composite_types(raw, schema) if "types" in manages else {},
+        matviews=db.materialized_views(raw, schema) if "materialized_views" in manages else {},
+    )
 
 
 @dataclass
@@ -236,15 +268,33 @@ def _remove_unmanaged(
                 drop(attr, key, label)
 
     # Types the spec cannot declare, as columns and arguments spell them (with or without schema).
+    type_kinds = (("domain", "domains"), ("composite type", "composite_types"))
     foreign_types = {
         name: kind
-        for kind, attr in (("domain", "domains"), ("composite type", "composite_types"))
+        for kind, attr in type_kinds
+        if _KIND_OF[attr] not in manages
         for key, obj in getattr(i, attr).items()
         for name in (key, obj.name, f"{obj.schema}.{obj.name}")
     }
+    # Managed domains and composite types are compared by our own code, from our own reads.
+    own_types = {
+        name
+        for _, attr in type_kinds
+        if _KIND_OF[attr] in manages
+        for key, obj in getattr(i, attr).items()
+        for name in (key, obj.name, f"{obj.schema}.{obj.name}")
+    }
+    if "types" in manages:
+        for key in list(i.composite_types):
+            i.composite_types.pop(key)
+            i.selectables.pop(key, None)
+            i.relations.pop(key, None)
+    if "domains" in manages:
+        i.domains.clear()
     if "views" not in manages:
         take("views", "view")
-    take("materialized_views", "materialized view")
+    if "materialized_views" not in manages:
+        take("materialized_views", "materialized view")
     take("composite_types", "composite type")
     take("domains", "domain")
     take("rlspolicies", "policy")
@@ -260,7 +310,7 @@ def _remove_unmanaged(
             drop("tables", key, "partitioned table")
         elif t.parent_table:
             drop("tables", key, "table", f"inherits from {t.parent_table}")
-    enums = {e.name for e in i.enums.values()}
+    enums = {e.name for e in i.enums.values()} | own_types
     extensions = [e.name for e in i.extensions.values()]
     for key, t in list(i.tables.items()):
         if reason := _table_problem(t, schema, enums, extensions, foreign_types):
@@ -274,8 +324,8 @@ def _remove_unmanaged(
             drop("functions", key, "function", reason)
 
     def managed(key: str) -> bool:
-        kinds = ("tables", "views", "functions", "enums", "sequences")
-        return any(key in getattr(i, kind) for kind in kinds)
+        kinds = ("tables", "views", "functions", "enums", "sequences", "materialized_views")
+        return key in own_types or any(key in getattr(i, kind) for kind in kinds)
 
     changed = True
     while changed:  # views on views: until no view reads something taken out
@@ -324,6 +374,10 @@ def _remove_unmanaged(
     if "extensions" not in manages:
         take("extensions", "extension")
     return held
+
+
+# Inspector map -> the spec key that puts its kind under management.
+_KIND_OF = {"domains": "domains", "composite_types": "types"}
 
 
 def _restore_declared(live: Snapshot, target: Snapshot) -> set[str]:
@@ -515,6 +569,12 @@ def fingerprint(snap: Snapshot, extra: Iterable[str] = ()) -> str:
         for key, obj in sorted(getattr(i, attr).items()):
             parts.append(f"{attr}|{key}|{_definition(obj)}")
     parts += [f"comment|{k}|{v}" for k, v in sorted(snap.comments.items())]
+    for kind, things in (
+        ("domain", snap.domains),
+        ("type", snap.composites),
+        ("matview", snap.matviews),
+    ):
+        parts += [f"{kind}|{k}|{v!r}" for k, v in sorted(things.items())]
     parts += sorted(extra)
     return "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -563,10 +623,10 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     add(ch.schemas(creations_only=True), "create", "schema")
     out += _extension_changes(live, target)
     add(ch.enums(creations_only=True, modifications=False), "create", "enum")
-    if "sequences" in target.manages:
-        out += _sequence_changes(live, target)
-    else:
-        add(ch.sequences(creations_only=True), "create", "sequence")
+    out += _enum_additions(a, b)
+    types = _TypeChanges(ctx, later)
+    out += types.before_tables()
+    out += _sequence_changes(live, target)
     # Checks and triggers calling a function that is dropped and created again go with it.
     gone_functions = _replaced_function_names(a, b)
     also_triggers = {k for k, t in a.triggers.items() if t.proc_name in gone_functions}
@@ -583,10 +643,13 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += _sequence_drops(ctx, ch.sequences(drops_only=True))
     out += _enum_drops(ctx)
     out += _extension_drops(ctx)
+    out += types.drops
     out += _index_creations(ctx, later)
     out += _simple("constraint", _pk(a), _pk(b), creations=True)
     out += _constraint_creations(ctx, rebuilt, later)
     out += _selectables(a, b, creations=True, skip=_early_function_keys(a, b))
+    out += _view_option_changes(live, target, out)
+    out = _materialized_view_changes(ctx, out)
     out += _simple("trigger", a.triggers, b.triggers, creations=True, also=also_triggers)
     add(
         ch.schemas(drops_only=True),
@@ -594,7 +657,10 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
         "schema",
         hazards=(Hazard(HazardKind.DATA_LOSS, "drops a schema and everything in it"),),
     )
-    comments = _comments(live.comments, target.comments)
+    dropped = {c.name for c in out if c.action == "drop"}
+    live_comments = _without_comments_of(live.comments, a, dropped)
+    live_comments = {k: v for k, v in live_comments.items() if k not in types.recreated}
+    comments = _comments(live_comments, target.comments)
     late = _late_comment_targets(later, b)
     out += [c for c in comments if c.name not in late]
     out = _without_redundant_drops(out, a, b)
@@ -602,6 +668,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     # rest one by one, each online step after the one it needs (build, attach, validate).
     inside = [c for c in out if c.transactional]
     unmanaged = [u for u in live.unmanaged if u not in no_longer_unmanaged]
+    unmanaged += types.unsupported
     # Comments on what is built after the transaction come once it exists.
     after = [
         Change(c.action, c.kind, c.name, c.sql, False, lock_timeout=CATALOG_LOCK_TIMEOUT)
@@ -631,6 +698,20 @@ def _late_comment_targets(later: _Later, b: Any) -> set[str]:
                 f"CONSTRAINT {quote(con.name)} ON {quote(con.schema)}.{quote(con.table_name)}"
             )
     return out
+
+
+def _without_comments_of(
+    comments: Mapping[str, str | None], a: Any, dropped: set[str]
+) -> dict[str, str | None]:
+    """The live comments, less those of relations the plan drops (and maybe creates again,
+    e.g. a view around a column type change): their comments go with them."""
+    gone = set()
+    for key in dropped:
+        rel = a.selectables.get(key)
+        if rel is not None and rel.relationtype in ("v", "m"):
+            kind = "VIEW" if rel.relationtype == "v" else "MATERIALIZED VIEW"
+            gone.add(f"{kind} {quote(rel.schema)}.{quote(rel.name)}")
+    return {k: v for k, v in comments.items() if k not in gone}
 
 
 def _without_redundant_drops(changes: list[Change], a: Any, b: Any) -> list[Change]:
@@ -831,6 +912,7 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
         for k, e in enums_changed.items()
         if (removed_labels := [x for x in a.enums[k].elements if x not in e.elements])
     )
+    enum_hazards += _enum_recast_hazards(ctx, set(enums_changed))
     out += [Change("alter", "enum", "", _sql(s), hazards=enum_hazards) for s in enums_pre]
     for key, t in added.items():
         out.append(Change("create", "table", key, _sql(t.create_statement)))
@@ -1098,6 +1180,93 @@ def _sequence_changes(live: Snapshot, target: Snapshot) -> list[Change]:
             out.append(Change("create", "sequence", key, sql))
         elif want and live.sequence_options.get(key, want) != want:
             out.append(Change("alter", "sequence", key, f"alter sequence {key} {want}"))
+        if key in a and a[key].table_name and not b[key].table_name:
+            out.append(Change("alter", "sequence", key, f"alter sequence {key} owned by none"))
+    return out
+
+
+def _enum_additions(a: Any, b: Any) -> list[Change]:
+    """Labels added to an enum, in place: ALTER TYPE ... ADD VALUE [BEFORE|AFTER] keeps the
+    columns using it as they are (migra creates a new type and rewrites each of them).
+
+    Only when every live label stays, in the same order, and no new label is used by what
+    the target holds (a default, check, index or view): Postgres refuses a label added in the
+    transaction that uses it. Otherwise the enum is left to migra's way, which can do it all.
+    The live enum then takes the target's labels, so nothing else compares it as changed.
+    """
+    _, _, modified, _ = differences(a.enums, b.enums)
+    if not modified:
+        return []
+    used = _labels_used(b)
+    out = []
+    for key, e in modified.items():
+        have, want = list(a.enums[key].elements), list(e.elements)
+        if [x for x in want if x in have] != have or (set(want) - set(have)) & used:
+            continue
+        for i, label in enumerate(want):
+            if label in have:
+                continue
+            sql = f"alter type {key} add value {_literal(label)}"
+            if any(x in have for x in want[i + 1 :]):
+                sql += f" after {_literal(want[i - 1])}" if i else f" before {_literal(have[0])}"
+            out.append(Change("alter", "enum", key, sql))
+        a.enums[key].elements = want
+    return out
+
+
+def _enum_recast_hazards(ctx: _Context, enums: set[str]) -> tuple[Hazard, ...]:
+    """An enum created anew (labels removed or reordered): each column using it is cast to
+    the new type, which rewrites its table."""
+    out = []
+    for key, t in ctx.a.tables.items():
+        cols = [
+            c.name for c in t.columns.values()
+            if c.is_enum and c.enum is not None and c.enum.quoted_full_name in enums
+        ]
+        if cols and ctx.rows(key) != 0:
+            message = f"casts {key}.{', '.join(cols)} to the new enum type: {key} is rewritten"
+            out.append(ctx.stake(HazardKind.TABLE_REWRITE, message, key))
+    return tuple(out)
+
+
+def _labels_used(i: Any) -> set[str]:
+    """String constants in the defaults, checks, indexes and views of an inspector; None
+    (unparsable text) counts as using everything, so an enum is then left to migra."""
+    texts = [f"SELECT {c.default}" for t in i.tables.values() for c in t.columns.values()
+             if c.default]
+    texts += [f"ALTER TABLE x ADD {c.definition}" for c in i.constraints.values()]
+    texts += [str(ix.definition) for ix in i.indexes.values()]
+    texts += [str(v.definition) for v in i.views.values()]
+    found: set[str] = set()
+    for text in texts:
+        consts = sqlread.string_constants(text)
+        if consts is None:
+            return {label for e in i.enums.values() for label in e.elements}
+        found |= consts
+    return found
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _view_option_changes(live: Snapshot, target: Snapshot, planned: list[Change]) -> list[Change]:
+    """ALTER VIEW ... SET/RESET for options that differ (migra ignores them). A view the plan
+    creates or replaces has none: CREATE OR REPLACE VIEW without WITH resets them."""
+    made = {c.name for c in planned if c.kind == "view" and c.action in ("create", "alter")}
+    out: list[Change] = []
+    for key in sorted(target.inspector.views):
+        want = target.view_options.get(key, {})
+        have = {} if key in made else live.view_options.get(key, {})
+        if want == have:
+            continue
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        gone = sorted(set(have) - set(want))
+        if changed:
+            options = ", ".join(f"{k}={v}" for k, v in sorted(changed.items()))
+            out.append(Change("alter", "view", key, f"alter view {key} set ({options})"))
+        if gone:
+            out.append(Change("alter", "view", key, f"alter view {key} reset ({', '.join(gone)})"))
     return out
 
 
@@ -1555,3 +1724,257 @@ def _forget_defaults_calling(a: Any, names: set[str]) -> set[str]:
                 c.default = None
                 forgotten.add(f"{key}.{_quoted(name)}")
     return forgotten
+
+
+# --- domains and composite types (our own reads: migra never diffs domains) ----------------
+
+
+class _TypeChanges:
+    """Domains and composite types the spec manages: created and changed before the tables
+    (whose columns may use them), dropped after them. A change Postgres cannot make in place
+    while columns use the type (a domain's base type, an attribute order) is named as an
+    unsupported change, never planned as a drop that would take those columns along."""
+
+    def __init__(self, ctx: _Context, later: _Later) -> None:
+        self.ctx, self.later = ctx, later
+        self.live, self.target = ctx.live, ctx.target
+        self.drops: list[Change] = []
+        self.unsupported: list[str] = []
+        self.recreated: set[str] = set()  # COMMENT ON keys of types dropped and created again
+
+    def before_tables(self) -> list[Change]:
+        out: list[Change] = []
+        for key, want in sorted(self.target.domains.items()):
+            have = self.live.domains.get(key)
+            if have is None:
+                out.append(Change("create", "domain", key, _domain_create(key, want)))
+            elif (have.type, have.collation) != (want.type, want.collation):
+                if have.used_by:
+                    self.unsupported.append(
+                        f"unsupported change: domain {key} from {have.type} to {want.type} "
+                        f"(used by {', '.join(have.used_by)}); change the columns first"
+                    )
+                    continue
+                out.append(Change("drop", "domain", key, f"drop domain {key}"))
+                out.append(Change("alter", "domain", key, _domain_create(key, want)))
+                self.recreated.add(f"DOMAIN {self._comment_name(key)}")
+            else:
+                out += self._domain_alters(key, have, want)
+        for key, want_t in sorted(self.target.composites.items()):
+            have_t = self.live.composites.get(key)
+            if have_t is None:
+                out.append(Change("create", "type", key, _composite_create(key, want_t)))
+            elif have_t.attributes != want_t.attributes:
+                out += self._composite_alters(key, have_t, want_t)
+        for key, gone in sorted(self.live.domains.items()):
+            if key not in self.target.domains:
+                self.drops.append(self._drop("domain", key, gone.name))
+        for key, gone_t in sorted(self.live.composites.items()):
+            if key not in self.target.composites:
+                self.drops.append(self._drop("type", key, gone_t.name))
+        return out
+
+    def _comment_name(self, key: str) -> str:
+        schema, name = _split_key(key)
+        return f"{quote(schema)}.{quote(name)}"
+
+    def _drop(self, kind: str, key: str, name: str) -> Change:
+        deps, _ = self.ctx.dependents("type", _split_key(key)[0], name)
+        sql = f"drop {kind} {key}" + _cascade(deps)
+        return Change("drop", kind, key, sql, hazards=tuple(self.ctx.dropped_along(key, deps)))
+
+    def _rows_at_stake(self, used_by: tuple[str, ...]) -> bool:
+        return any(self.ctx.rows(t) != 0 for t in used_by)
+
+    def _domain_alters(self, key: str, have: DomainInfo, want: DomainInfo) -> list[Change]:
+        out: list[Change] = []
+        ctx = self.ctx
+
+        def alter(sql: str, hazards: tuple[Hazard, ...] = ()) -> None:
+            out.append(Change("alter", "domain", key, f"alter domain {key} {sql}", hazards=hazards))
+
+        if have.default != want.default:
+            alter(f"set default {want.default}" if want.default is not None else "drop default")
+        if have.not_null and not want.not_null:
+            alter("drop not null")
+        have_checks = {n: (d, v) for n, d, v in have.checks}
+        want_checks = {n: d for n, d, _ in want.checks}
+        for name, (definition, _) in have_checks.items():
+            if want_checks.get(name) != definition:
+                alter(f"drop constraint {quote(name)}")
+        stake = self._rows_at_stake(have.used_by)
+        if want.not_null and not have.not_null:
+            hz = tuple(
+                ctx.stake(
+                    HazardKind.NOT_NULL_ON_EXISTING_ROWS,
+                    f"sets domain {key} NOT NULL: the columns of {t} using it are checked",
+                    t,
+                )
+                for t in have.used_by
+                if ctx.rows(t) != 0
+            )
+            alter("set not null", hz)
+        for name, definition in want_checks.items():
+            old = have_checks.get(name)
+            if old is not None and old[0] == definition and old[1]:
+                continue
+            if old is None or old[0] != definition:
+                if not stake:
+                    alter(f"add constraint {quote(name)} {definition}")
+                    continue
+                alter(f"add constraint {quote(name)} {definition} not valid")
+            self.later.validate.append(
+                Change(
+                    "alter",
+                    "domain",
+                    key,
+                    f"alter domain {key} validate constraint {quote(name)}",
+                    transactional=False,
+                    hazards=tuple(
+                        ctx.stake(
+                            HazardKind.CONSTRAINT_VALIDATION,
+                            f"validates check {name} of domain {key} on the existing rows of {t}",
+                            t,
+                        )
+                        for t in have.used_by
+                        if ctx.rows(t) != 0
+                    ),
+                    lock_timeout=LONG_TIMEOUT,
+                    statement_timeout=LONG_TIMEOUT,
+                )
+            )
+        return out
+
+    def _composite_alters(
+        self, key: str, have: CompositeInfo, want: CompositeInfo
+    ) -> list[Change]:
+        ctx = self.ctx
+        old, new = dict(have.attributes), dict(want.attributes)
+        kept = [a for a, _ in have.attributes if a in new]
+        added = [a for a, _ in want.attributes if a not in old]
+        if kept + added != [a for a, _ in want.attributes]:
+            if have.used_by:
+                self.unsupported.append(
+                    f"unsupported change: type {key} attributes reordered (used by "
+                    f"{', '.join(have.used_by)}); Postgres adds attributes at the end only"
+                )
+                return []
+            self.recreated.add(f"TYPE {self._comment_name(key)}")
+            return [
+                Change("drop", "type", key, f"drop type {key}"),
+                Change("alter", "type", key, _composite_create(key, want)),
+            ]
+        retyped = [a for a in kept if old[a] != new[a]]
+        if retyped and have.used_by:
+            # Postgres refuses ALTER ATTRIBUTE TYPE while a table column has the type.
+            self.unsupported.append(
+                f"unsupported change: type {key} attribute {retyped[0]} from {old[retyped[0]]} "
+                f"to {new[retyped[0]]} (used by {', '.join(have.used_by)}); Postgres cannot "
+                "change it while a column has the type"
+            )
+            return []
+        cascade = " cascade" if have.used_by else ""
+        out: list[Change] = []
+        for a in [a for a, _ in have.attributes if a not in new]:
+            hz = tuple(
+                ctx.stake(HazardKind.DATA_LOSS, f"drops attribute {a} of {key} in {t}", t)
+                for t in have.used_by
+            )
+            out.append(Change("alter", "type", key,
+                              f"alter type {key} drop attribute {quote(a)}{cascade}", hazards=hz))
+        for a in kept:
+            if old[a] == new[a]:
+                continue
+            out.append(Change(
+                "alter", "type", key, f"alter type {key} alter attribute {quote(a)} type {new[a]}"
+            ))
+        for a in added:
+            out.append(Change("alter", "type", key,
+                              f"alter type {key} add attribute {quote(a)} {new[a]}{cascade}"))
+        return out
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    """'"s"."n"' -> ('s', 'n'), quotes inside names undoubled."""
+    parts: list[str] = []
+    i = 0
+    while i < len(key):
+        assert key[i] == '"', key
+        j, name = i + 1, ""
+        while True:
+            if key[j] == '"' and key[j + 1 : j + 2] == '"':
+                name, j = name + '"', j + 2
+            elif key[j] == '"':
+                break
+            else:
+                name, j = name + key[j], j + 1
+        parts.append(name)
+        i = j + 2  # past the closing quote and the dot
+    return parts[0], parts[-1]
+
+
+def _domain_create(key: str, d: DomainInfo) -> str:
+    parts = [f"create domain {key} as {d.type}"]
+    if d.collation:
+        parts.append(f"collate {quote(d.collation)}")
+    if d.default is not None:
+        parts.append(f"default {d.default}")
+    if d.not_null:
+        parts.append("not null")
+    parts += [f"constraint {quote(name)} {definition}" for name, definition, _ in d.checks]
+    return " ".join(parts)
+
+
+def _composite_create(key: str, t: CompositeInfo) -> str:
+    return f"create type {key} as ({', '.join(f'{quote(a)} {ty}' for a, ty in t.attributes)})"
+
+
+# --- materialized views ---------------------------------------------------------------------
+
+
+def _materialized_view_changes(ctx: _Context, planned: list[Change]) -> list[Change]:
+    """migra creates, drops and replaces materialized views in dependency order (views
+    beneath, tables whose columns change); here: their kind, WITH NO DATA, the hazard of
+    recomputing one that readers use, their indexes, and REFRESH when only the data flag
+    changes."""
+    live, target = ctx.live, ctx.target
+    if "materialized_views" not in target.manages:
+        return planned
+    matviews = set(target.matviews) | set(live.matviews)
+    out: list[Change] = []
+    made: set[str] = set()
+    for c in planned:
+        if c.kind == "view" and c.name in matviews:
+            sql, hazards = c.sql, c.hazards
+            if c.action != "drop":
+                made.add(c.name)
+                want = target.matviews.get(c.name)
+                if want is not None and not want.populated:
+                    sql += "\nwith no data"
+                have = live.matviews.get(c.name)
+                if have is not None and have.populated and want is not None and want.populated:
+                    hazards += (
+                        Hazard(
+                            HazardKind.BLOCKING_LOCK,
+                            f"recomputes materialized view {c.name} inside the transaction: "
+                            "its readers wait until the query has run",
+                        ),
+                    )
+            c = Change(c.action, "materialized view", c.name, sql, c.transactional, hazards,
+                       c.lock_timeout, c.statement_timeout)
+        out.append(c)
+    for key, want in sorted(target.matviews.items()):
+        have = live.matviews.get(key)
+        if have is not None and key not in made and have.populated != want.populated:
+            data = "" if want.populated else " with no data"
+            out.append(Change("alter", "materialized view", key,
+                              f"refresh materialized view {key}{data}"))
+        have_ix = {} if have is None or key in made else dict(have.indexes)
+        want_ix = dict(want.indexes)
+        for name, definition in sorted(have_ix.items()):
+            if want_ix.get(name) != definition:
+                out.append(Change("drop", "index", name, f"drop index {name}"))
+        for name, definition in sorted(want_ix.items()):
+            if have_ix.get(name) != definition:
+                out.append(Change("create", "index", name, definition))
+    return out

@@ -26,7 +26,9 @@ from schemadiff.spec import parse_spec
 from schemadiff.yamlout import Flow, dump, fits_on_one_line, flow_width
 
 # Both kinds are read (and written) on import; a spec without them leaves them unmanaged.
-IMPORTED_KINDS = frozenset({"views", "sequences", "extensions"})
+IMPORTED_KINDS = frozenset(
+    {"views", "sequences", "extensions", "domains", "types", "materialized_views"}
+)
 _FK_ACTIONS = {
     "a": "no action",
     "r": "restrict",
@@ -66,6 +68,8 @@ def import_database(url: str, schema: str = "public", config_table: str | None =
             # Names in the imported schema print unqualified, as the spec writes them.
             conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
             catalog = _Catalog.read(conn, schema, config_table)
+            catalog.comments = db.comments(conn, schema)
+            catalog.matviews = list(conn.execute(_MATVIEWS_SQL, {"schema": schema}).fetchall())
             others = db.other_schemas(conn, schema)
             # migra's reading is done with the session's own search_path, as the plan does.
             conn.execute("SET LOCAL search_path TO DEFAULT")
@@ -76,7 +80,7 @@ def import_database(url: str, schema: str = "public", config_table: str | None =
         raise DatabaseError(
             f"cannot read the schema of {db.redact_url(url)}: {db.scrub(str(e).strip(), url)}"
         ) from None
-    writer = _Writer(schema, catalog, snap.inspector)
+    writer = _Writer(schema, catalog, snap.inspector, snap)
     document = writer.document(config_table)
     header = [
         f"Written by `schemadiff import` from schema {schema}; see docs/spec.md.",
@@ -204,9 +208,19 @@ select c.oid, c.relname, pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class
        array(select distinct d.refobjid from pg_rewrite r
                join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
                 and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
-              where r.ev_class = c.oid)
+              where r.ev_class = c.oid),
+       format('"%%s"."%%s"', replace(n.nspname, '"', '""'), replace(c.relname, '"', '""'))
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = %(schema)s and c.relkind = 'v'
+ order by c.relname
+"""
+
+
+_MATVIEWS_SQL = """
+select c.oid, c.relname, pg_get_viewdef(c.oid), c.relispopulated,
+       format('"%%s"."%%s"', replace(n.nspname, '"', '""'), replace(c.relname, '"', '""'))
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relkind = 'm'
  order by c.relname
 """
 
@@ -308,6 +322,8 @@ class _Catalog:
     unseen: list[str]  # "<kind> <name>" of kinds the differ does not read
     unlogged: set[int] = field(default_factory=set)  # oids of unlogged tables
     schema_comment: str | None = None
+    comments: dict[str, str | None] = field(default_factory=dict)  # COMMENT ON target -> text
+    matviews: list[tuple[Any, ...]] = field(default_factory=list)
 
     @classmethod
     def read(
@@ -401,8 +417,13 @@ def _q(*names: str) -> str:
 class _Writer:
     """Builds the spec document (plain dicts in output order) from the catalog reads."""
 
-    def __init__(self, schema: str, catalog: _Catalog, inspector: Any) -> None:
+    def __init__(
+        self, schema: str, catalog: _Catalog, inspector: Any, snap: differ.Snapshot | None = None
+    ) -> None:
         self.schema = schema
+        self.view_options = snap.view_options if snap is not None else {}
+        self.domain_infos = snap.domains if snap is not None else {}
+        self.composite_infos = snap.composites if snap is not None else {}
         self.c = catalog
         self.i = inspector
         self.notes: list[str] = []
@@ -427,12 +448,16 @@ class _Writer:
         sequences = self._sequences()
         functions = self._functions()
         views = self._views()
+        domains, types, matviews = self._domains(), self._types(), self._matviews()
         for key, value in (
             ("enums", enums),
+            ("domains", domains),
+            ("types", types),
             ("sequences", sequences),
             ("functions", functions),
             ("tables", tables),
             ("views", views),
+            ("materialized_views", matviews),
         ):
             if value or key == "tables":
                 doc[key] = value
@@ -708,8 +733,8 @@ class _Writer:
 
     def _views(self) -> dict[str, Any]:
         managed = {
-            oid: (name, definition, comment, deps)
-            for oid, name, definition, comment, deps in self.c.views
+            oid: (name, definition, comment, deps, key)
+            for oid, name, definition, comment, deps, key in self.c.views
             if _q(self.schema, name) in self.i.views
         }
         out: dict[str, Any] = {}
@@ -725,8 +750,65 @@ class _Writer:
                 ready = sorted((v[0], oid) for oid, v in managed.items() if oid not in done)
             name, oid = ready[0]
             done.add(oid)
-            _, definition, comment, _ = managed[oid]
+            _, definition, comment, _, key = managed[oid]
             item: dict[str, Any] = {"query": definition.strip().rstrip(";").strip() + "\n"}
+            options = self.view_options.get(key, {})
+            for option in db.VIEW_OPTIONS:  # in the order docs/spec.md writes them
+                if option in options:
+                    item[option] = options[option] if option == "check_option" else True
+            if comment is not None:
+                item["comment"] = comment
+            out[name] = item
+        return out
+
+    # domains, composite types, materialized views ----------------------------------------------
+
+    def _comment(self, kind: str, name: str) -> str | None:
+        return self.c.comments.get(f"{kind} {_ident(self.schema)}.{_ident(name)}")
+
+    def _domains(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for _, d in sorted(self.domain_infos.items(), key=lambda kv: kv[1].name):
+            item: dict[str, Any] = {"type": d.type}
+            if d.not_null:
+                item["nullable"] = False
+            if d.default is not None:
+                item["default"] = Flow({"sql": d.default})
+            if d.checks:
+                item["checks"] = [
+                    _item({"name": n, "expression": _check_expression(definition)})
+                    for n, definition, _ in d.checks
+                ]
+            if d.collation:
+                item["collation"] = d.collation
+            comment = self._comment("DOMAIN", d.name)
+            if comment is not None:
+                item["comment"] = comment
+            out[d.name] = _item(item)
+        return out
+
+    def _types(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for _, t in sorted(self.composite_infos.items(), key=lambda kv: kv[1].name):
+            item: dict[str, Any] = {"attributes": Flow(dict(t.attributes))}
+            comment = self._comment("TYPE", t.name)
+            if comment is not None:
+                item["comment"] = comment
+            out[t.name] = _item(item)
+        return out
+
+    def _matviews(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for oid, name, definition, populated, key in self.c.matviews:
+            if key not in self.i.materialized_views:
+                continue
+            item: dict[str, Any] = {"query": definition.strip().rstrip(";").strip() + "\n"}
+            indexes = [self._index(name, r) for r in self.c.indexes.get(oid, [])]
+            if indexes:
+                item["indexes"] = indexes
+            if not populated:
+                item["with_data"] = False
+            comment = self._comment("MATERIALIZED VIEW", name)
             if comment is not None:
                 item["comment"] = comment
             out[name] = item
@@ -760,6 +842,13 @@ class _Writer:
                 "(default \"\" instead): " + ", ".join(withheld)
             )
         return cfg
+
+
+def _ident(name: str) -> str:
+    """A name as format('%I') writes it: the form of the comments' keys."""
+    from schemadiff.model import quote
+
+    return quote(name)
 
 
 def _item(item: dict[str, Any]) -> Any:

@@ -1,9 +1,10 @@
 """Spec -> SQLAlchemy MetaData -> DDL for an empty database, in dependency order.
 
 Order (the same pg_dump uses, so cycles between tables never matter): schema, extensions,
-enums, sequences, functions (before the defaults, checks and triggers that call them), tables
-without foreign keys, indexes, foreign keys, sequence ownership, triggers, views (in the order
-written), comments, managed config rows.
+enums, sequences, domains, composite types, functions (before the defaults, checks and triggers
+that call them), tables without foreign keys, indexes, foreign keys, sequence ownership,
+triggers, views (in the order written), materialized views and their indexes, comments,
+managed config rows.
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ def render_statements(spec: s.Spec) -> list[Statement]:
         )
     for sq in spec.sequences:
         out.append(Statement("sequence", sq.name, sequence_sql(spec.schema, sq)))
+    for d in spec.domains:
+        out.append(Statement("domain", d.name, domain_sql(spec.schema, d)))
+    for ct in spec.types:
+        out.append(Statement("type", ct.name, composite_sql(spec.schema, ct)))
     late = _functions_on_table_types(spec)
     for f in spec.functions:
         if f.name not in late:
@@ -157,11 +162,15 @@ def render_statements(spec: s.Spec) -> list[Statement]:
         for tg in t.triggers:
             out.append(Statement("trigger", tg.name, trigger_sql(spec.schema, t.name, tg)))
     for v in spec.views:
+        out.append(Statement("view", v.name, view_sql(spec.schema, v)))
+    for mv in spec.materialized_views:
         out.append(
-            Statement(
-                "view", v.name, f"CREATE VIEW {qualified(spec.schema, v.name)} AS\n{v.query}"
-            )
+            Statement("materialized view", mv.name, materialized_view_sql(spec.schema, mv))
         )
+        for mv_ix in mv.indexes:
+            out.append(
+                Statement("index", mv_ix.name, matview_index_sql(spec.schema, mv.name, mv_ix))
+            )
     for table in tables:
         if table.comment is not None:
             out.append(Statement("comment", table.name, _compile(SetTableComment(table))))
@@ -190,6 +199,15 @@ def render_statements(spec: s.Spec) -> list[Statement]:
                     "comment", f.name, f"COMMENT ON FUNCTION {sig} IS {string_literal(f.comment)}"
                 )
             )
+    for kind, objects in (
+        ("DOMAIN", spec.domains),
+        ("TYPE", spec.types),
+        ("MATERIALIZED VIEW", spec.materialized_views),
+    ):
+        for x in objects:
+            if x.comment is not None:
+                sql = f"COMMENT ON {kind} {qualified(spec.schema, x.name)} IS "
+                out.append(Statement("comment", x.name, sql + string_literal(x.comment)))
     for e in spec.enums:
         if e.comment is not None:
             out.append(
@@ -288,6 +306,51 @@ def _functions_on_table_types(spec: s.Spec) -> set[str]:
         if type_name(f.returns.removeprefix("SETOF ").removeprefix("setof ")) in names
         or any(type_name(a) in names for a in f.args)
     }
+
+
+def domain_sql(schema: str, d: s.Domain) -> str:
+    parts = [f"CREATE DOMAIN {qualified(schema, d.name)} AS {d.type}"]
+    if d.collation:
+        parts.append(f"COLLATE {quote(d.collation)}")
+    if d.default is not None:
+        parts.append(f"DEFAULT {_default_sql(d.default)}")
+    if not d.nullable:
+        parts.append("NOT NULL")
+    parts += [f"CONSTRAINT {quote(ck.name)} CHECK ({ck.expression})" for ck in d.checks]
+    return " ".join(parts)
+
+
+def composite_sql(schema: str, t: s.CompositeType) -> str:
+    attributes = ", ".join(f"{quote(name)} {type_}" for name, type_ in t.attributes)
+    return f"CREATE TYPE {qualified(schema, t.name)} AS ({attributes})"
+
+
+def materialized_view_sql(schema: str, mv: s.MaterializedView) -> str:
+    data = "" if mv.with_data else "\nWITH NO DATA"
+    query = mv.query.strip().rstrip(";").rstrip()
+    return f"CREATE MATERIALIZED VIEW {qualified(schema, mv.name)} AS\n{query}{data}"
+
+
+def matview_index_sql(schema: str, view: str, ix: s.Index) -> str:
+    """An index on a materialized view: compiled like a table's, on a stand-in table whose
+    columns are the ones the index names (their types do not matter to the DDL)."""
+    names = [el.column for el in ix.elements if el.column] + list(ix.include)
+    columns = [sa.Column(n, SpecType("text")) for n in dict.fromkeys(names)]
+    stand_in = sa.Table(view, sa.MetaData(schema=schema), *columns)
+    return _compile(CreateIndex(_index(stand_in, ix)))
+
+
+def _default_sql(default: s.Default) -> str:
+    if default.sql is not None:
+        return default.sql
+    assert default.literal is not None
+    return literal_sql(default.literal)
+
+
+def view_sql(schema: str, v: s.View) -> str:
+    options = ", ".join(f"{k}={val}" for k, val in v.options.items())
+    with_ = f" WITH ({options})" if options else ""
+    return f"CREATE VIEW {qualified(schema, v.name)}{with_} AS\n{v.query}"
 
 
 def sequence_sql(schema: str, sq: s.Sequence) -> str:

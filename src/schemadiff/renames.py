@@ -21,7 +21,7 @@ from typing import Any
 from schemadiff import sqlread
 from schemadiff.errors import Location, Problem, SpecError
 
-KINDS = ("table", "column", "enum", "function", "constraint", "index")
+KINDS = ("table", "column", "enum", "enum_value", "function", "constraint", "index")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ def declared(spec: Any) -> list[Rename]:
             add("index", ix, t.name)
     for e in spec.enums:
         add("enum", e)
+        for new, old in getattr(e, "renamed_values", {}).items():
+            out.append(Rename("enum_value", schema, old, new, e.loc, e.name))
     for f in spec.functions:
         add("function", f)
     return sorted(out, key=lambda r: KINDS.index(r.kind))
@@ -231,6 +233,17 @@ class _Renamer:
             f"TYPE {_ident(r.schema)}.{_ident(r.new)}",
         )
         self.names.types[r.old] = r.new
+
+    def _enum_value(self, r: Rename) -> None:
+        """ALTER TYPE ... RENAME VALUE: rows keep their label under its new name."""
+        assert r.table is not None
+        key = quoted(r.schema, r.table)
+        e = self.a.enums.get(key)
+        if e is None or not self._exists(r, r.old in e.elements, r.new in e.elements):
+            return
+        old, new = ("'" + x.replace("'", "''") + "'" for x in (r.old, r.new))
+        self.out.append(Statement("enum", key, f"ALTER TYPE {key} RENAME VALUE {old} TO {new}"))
+        e.elements = [r.new if x == r.old else x for x in e.elements]
 
     def _function(self, r: Rename) -> None:
         a = self.a

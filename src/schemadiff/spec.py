@@ -31,6 +31,9 @@ VOLATILITIES = ("volatile", "stable", "immutable")
 LANGUAGES = ("plpgsql", "sql")
 IDENTITIES = ("always", "by default")
 SEQUENCE_TYPES = ("smallint", "integer", "bigint")
+# Top-level kinds of issue 8, each managed only when the spec has its key.
+OPTIONAL_KINDS = ("domains", "types", "materialized_views")
+VIEW_KEYS = ("query", "check_option", "security_barrier", "security_invoker", "comment")
 
 Scalar = str | int | float | bool
 _R = TypeVar("_R", bound="_Renameable")
@@ -179,6 +182,8 @@ class Enum:
     comment: str | None
     loc: Location
     renamed_from: str | None = None
+    # Declared label renames (`{name: new, renamed_from: old}` in values): new -> old.
+    renamed_values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -212,6 +217,52 @@ class Extension:
 class View:
     name: str
     query: str
+    comment: str | None
+    loc: Location
+    check_option: str | None = None  # "local" | "cascaded": WITH ... CHECK OPTION
+    security_barrier: bool = False
+    security_invoker: bool = False
+
+    @property
+    def options(self) -> dict[str, str]:
+        """The view's reloptions as Postgres stores them (false ones are left out)."""
+        out = {"check_option": self.check_option} if self.check_option else {}
+        for key in ("security_barrier", "security_invoker"):
+            if getattr(self, key):
+                out[key] = "true"
+        return out
+
+
+@dataclass
+class Domain:
+    """CREATE DOMAIN: a base type with its default, NOT NULL and named checks (on VALUE)."""
+
+    name: str
+    type: str
+    nullable: bool
+    default: Default | None
+    checks: list[Check]
+    collation: str | None
+    comment: str | None
+    loc: Location
+
+
+@dataclass
+class CompositeType:
+    """CREATE TYPE ... AS (attribute type, ...)."""
+
+    name: str
+    attributes: list[tuple[str, str]]  # (name, type), in order
+    comment: str | None
+    loc: Location
+
+
+@dataclass
+class MaterializedView:
+    name: str
+    query: str
+    indexes: list[Index]
+    with_data: bool
     comment: str | None
     loc: Location
 
@@ -251,12 +302,21 @@ class Spec:
     declared: frozenset[str] = frozenset()  # the top-level keys the file has
     extension_items: list[Extension] = field(default_factory=list)  # `extensions`, in full
     schema_comment: str | None = None  # COMMENT ON SCHEMA (schema: {name, comment})
+    domains: list[Domain] = field(default_factory=list)
+    types: list[CompositeType] = field(default_factory=list)
+    materialized_views: list[MaterializedView] = field(default_factory=list)
 
     @property
     def manages(self) -> frozenset[str]:
         """Kinds managed only when the spec declares them (views, standalone sequences,
-        extensions)."""
-        return self.declared & {"views", "sequences", "extensions"}
+        extensions, domains, composite types, materialized views)."""
+        return self.declared & {"views", "sequences", "extensions", *OPTIONAL_KINDS}
+
+    @property
+    def type_names(self) -> set[str]:
+        """Names a column type may be besides the built-in ones: enums, domains, types."""
+        named: list[Enum | Domain | CompositeType] = [*self.enums, *self.domains, *self.types]
+        return {x.name for x in named}
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
@@ -453,6 +513,7 @@ class _Reader(NodeReader):
                 "tables",
                 "views",
                 "config",
+                *OPTIONAL_KINDS,
             ),
             ("version", "tables"),
         )
@@ -482,6 +543,14 @@ class _Reader(NodeReader):
             spec.views = self._named(top["views"][1], "views", self._view)
         if "config" in top:
             spec.config = self._config(top["config"][1])
+        if "domains" in top:
+            spec.domains = self._named(top["domains"][1], "domains", self._domain)
+        if "types" in top:
+            spec.types = self._named(top["types"][1], "types", self._composite)
+        if "materialized_views" in top:
+            spec.materialized_views = self._named(
+                top["materialized_views"][1], "materialized_views", self._materialized_view
+            )
         _Checker(self, spec).check()
         return spec
 
@@ -567,11 +636,51 @@ class _Reader(NodeReader):
         )
         if m is None:
             return None
-        values = self.string_list(m["values"][1], f"enum '{name}' values") if "values" in m else []
-        if values is not None and len(set(values)) != len(values):
+        values: list[str] = []
+        renamed: dict[str, str] = {}
+        if "values" in m:
+            values, renamed = self._enum_values(m["values"][1], f"enum '{name}' values")
+        if len(set(values)) != len(values):
             self.error(m["values"][1], f"enum '{name}' has duplicate values")
+        olds = list(renamed.values())
+        for new, old in renamed.items():
+            if old in values or olds.count(old) > 1:
+                self.error(
+                    m["values"][1],
+                    f"enum '{name}': value '{new}' renamed_from '{old}', which is still a "
+                    "value or claimed twice",
+                )
         comment = self.string(m["comment"][1], "comment") if "comment" in m else None
-        return self._renamed(m, Enum(name, values or [], comment, self.loc(key_node)))
+        e = Enum(name, values, comment, self.loc(key_node), renamed_values=renamed)
+        return self._renamed(m, e)
+
+    def _enum_values(self, node: yaml.Node, what: str) -> tuple[list[str], dict[str, str]]:
+        """Labels, each a string or {name, renamed_from}; and the renames (new -> old)."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"{what} must be a list, e.g. [a, b]")
+            return [], {}
+        values: list[str] = []
+        renamed: dict[str, str] = {}
+        for item in node.value:
+            if not isinstance(item, yaml.MappingNode):
+                value = self.string(item, f"{what} item")
+                if value is not None:
+                    values.append(value)
+                continue
+            m = self.mapping(item, f"{what} item", ("name", "renamed_from"), ("name",))
+            if m is None or "name" not in m:
+                continue
+            value = self.string(m["name"][1], f"{what} name")
+            if value is None:
+                continue
+            values.append(value)
+            if "renamed_from" in m:
+                old = self.string(m["renamed_from"][1], f"{what} renamed_from")
+                if old == value:
+                    self.error(m["renamed_from"][1], f"renamed_from: '{old}' is its own name")
+                elif old is not None:
+                    renamed[value] = old
+        return values, renamed
 
     def _sequence(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Sequence | None:
         what = f"sequence '{name}'"
@@ -620,10 +729,19 @@ class _Reader(NodeReader):
 
     def _view(self, name: str, key_node: yaml.Node, node: yaml.Node) -> View | None:
         what = f"view '{name}'"
-        m = self.mapping(node, what, ("query", "comment"), ("query",))
+        m = self.mapping(node, what, VIEW_KEYS, ("query",))
         if m is None:
             return None
         query = self.string(m["query"][1], f"{what} query") if "query" in m else None
+        check_option = (
+            self.choice(m["check_option"][1], f"{what} check_option", ("local", "cascaded"))
+            if "check_option" in m
+            else None
+        )
+        flags = {
+            key: bool(self.boolean(m[key][1], f"{what} {key}")) if key in m else False
+            for key in ("security_barrier", "security_invoker")
+        }
         comment = (
             self.string(m["comment"][1], f"{what} comment", allow_empty=True)
             if "comment" in m
@@ -631,7 +749,106 @@ class _Reader(NodeReader):
         )
         if query is None:
             return None
-        return View(name, query, comment, self.loc(key_node))
+        return View(name, query, comment, self.loc(key_node), check_option, **flags)
+
+    def _domain(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Domain | None:
+        what = f"domain '{name}'"
+        m = self.mapping(
+            node,
+            what,
+            ("type", "nullable", "default", "checks", "collation", "comment"),
+            ("type",),
+        )
+        if m is None:
+            return None
+        type_ = self.string(m["type"][1], f"{what} type") if "type" in m else None
+        nullable = True
+        if "nullable" in m:
+            nullable = self.boolean(m["nullable"][1], f"{what} nullable") is not False
+        default = self._default(m["default"][1], what) if "default" in m else None
+        checks: list[Check] = []
+        holder = Table(name, None, [], None, [], [], [], [], [], self.loc(key_node))
+        for item in self._list(m, "checks", what):
+            ck = self._check(holder, item)
+            if ck:
+                checks.append(ck)
+        names = [ck.name for ck in checks]
+        if len(set(names)) != len(names):
+            self.error(m["checks"][1], f"{what}: two checks have the same name")
+        collation = (
+            self.string(m["collation"][1], f"{what} collation") if "collation" in m else None
+        )
+        comment = (
+            self.string(m["comment"][1], f"{what} comment", allow_empty=True)
+            if "comment" in m
+            else None
+        )
+        if type_ is None:
+            return None
+        return Domain(
+            name, type_.strip(), nullable, default, checks, collation, comment, self.loc(key_node)
+        )
+
+    def _composite(self, name: str, key_node: yaml.Node, node: yaml.Node) -> CompositeType | None:
+        what = f"type '{name}'"
+        m = self.mapping(node, what, ("attributes", "comment"), ("attributes",))
+        if m is None:
+            return None
+        attributes: list[tuple[str, str]] = []
+        if "attributes" in m:
+            attrs = m["attributes"][1]
+            if isinstance(attrs, yaml.SequenceNode):
+                for item in attrs.value:
+                    text = self.string(item, f"{what} attribute")
+                    parts = (text or "").split(None, 1)
+                    if text is not None and len(parts) != 2:
+                        self.error(item, f"{what} attribute must be written 'name type'")
+                    elif text is not None:
+                        attributes.append((parts[0], parts[1].strip()))
+            else:
+                entries = self.mapping(attrs, f"{what} attributes")
+                for attr, (attr_key, attr_node) in (entries or {}).items():
+                    self.identifier(attr_key, attr, "attribute name")
+                    type_ = self.string(attr_node, f"{what} attribute '{attr}' type")
+                    if type_ is not None:
+                        attributes.append((attr, type_.strip()))
+            if not getattr(attrs, "value", None):
+                self.error(attrs, f"{what} has no attributes")
+            names = [a for a, _ in attributes]
+            if len(set(names)) != len(names):
+                self.error(attrs, f"{what}: an attribute is listed twice")
+        comment = (
+            self.string(m["comment"][1], f"{what} comment", allow_empty=True)
+            if "comment" in m
+            else None
+        )
+        return CompositeType(name, attributes, comment, self.loc(key_node))
+
+    def _materialized_view(
+        self, name: str, key_node: yaml.Node, node: yaml.Node
+    ) -> MaterializedView | None:
+        what = f"materialized view '{name}'"
+        m = self.mapping(node, what, ("query", "indexes", "with_data", "comment"), ("query",))
+        if m is None:
+            return None
+        query = self.string(m["query"][1], f"{what} query") if "query" in m else None
+        holder = Table(name, None, [], None, [], [], [], [], [], self.loc(key_node))
+        indexes = [
+            ix for item in self._list(m, "indexes", what) if (ix := self._index(holder, item))
+        ]
+        with_data = (
+            self.boolean(m["with_data"][1], f"{what} with_data") is not False
+            if "with_data" in m
+            else True
+        )
+        comment = (
+            self.string(m["comment"][1], f"{what} comment", allow_empty=True)
+            if "comment" in m
+            else None
+        )
+        if query is None:
+            return None
+        return MaterializedView(name, query, indexes, with_data, comment, self.loc(key_node))
 
     def _function(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Function | None:
         what = f"function '{name}'"
@@ -1215,7 +1432,7 @@ class _Checker:
 
     def check(self) -> None:
         spec = self.spec
-        enum_names = {e.name for e in spec.enums}
+        enum_names = spec.type_names
         relation_names: dict[str, Location] = {}
 
         def claim(name: str, loc: Location, what: str) -> None:
@@ -1232,6 +1449,11 @@ class _Checker:
             claim(sq.name, sq.loc, "sequence")
         for v in spec.views:
             claim(v.name, v.loc, "view")
+        for mv in spec.materialized_views:
+            claim(mv.name, mv.loc, "materialized view")
+            for ix in mv.indexes:
+                claim(ix.name, ix.loc, "index")
+        self._types(enum_names)
         for f in spec.functions:
             if f.language == "plpgsql" and f.returns.lower() == "trigger" and f.args:
                 self.r.error(f.loc, f"trigger function '{f.name}' must take no args")
@@ -1328,6 +1550,30 @@ class _Checker:
         if spec.config:
             self._config(spec.config)
         self._renames()
+
+    def _types(self, type_names: set[str]) -> None:
+        """Domains and composite types: their types are known, names unique among types."""
+        spec = self.spec
+        seen: dict[str, Location] = {}
+        named: list[tuple[str, Enum | Domain | CompositeType]] = [
+            *(("enum", e) for e in spec.enums),
+            *(("domain", d) for d in spec.domains),
+            *(("type", t) for t in spec.types),
+        ]
+        for kind, x in named:
+            if x.name in seen:
+                self.r.error(x.loc, f"{kind} name '{x.name}' is already used at line "
+                             f"{seen[x.name].line}")
+            seen.setdefault(x.name, x.loc)
+        for d in spec.domains:
+            problem = pgtypes.check_type(d.type, type_names - {d.name}, spec.extensions)
+            if problem:
+                self.r.error(d.loc, f"domain '{d.name}': {problem}")
+        for t in spec.types:
+            for attr, type_ in t.attributes:
+                problem = pgtypes.check_type(type_, type_names - {t.name}, spec.extensions)
+                if problem:
+                    self.r.error(t.loc, f"type '{t.name}' attribute '{attr}': {problem}")
 
     def _renames(self) -> None:
         """`renamed_from` must name one old object: not one another object also claims, nor

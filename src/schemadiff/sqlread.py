@@ -89,6 +89,23 @@ def regclass_literals(expression: str) -> set[str] | None:
     return found
 
 
+def string_constants(sql: str) -> set[str] | None:
+    """Every string constant in an SQL text ('paid' in `status = 'paid'::order_status`);
+    None: it does not parse."""
+    tree = _parse(sql)
+    if tree is None:
+        return None
+    found: set[str] = set()
+
+    def visit(node: dict[str, Any]) -> None:
+        const = node.get("A_Const")
+        if isinstance(const, dict) and isinstance(const.get("sval"), dict):
+            found.add(str(const["sval"]["sval"]))
+
+    _walk(tree, visit)
+    return found
+
+
 def body_calls(
     language: str, body: str, returns: str = "void", arguments: str = ""
 ) -> set[str] | None:

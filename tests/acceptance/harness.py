@@ -29,6 +29,7 @@ from schemadiff.spec import Spec, parse_spec
 from ..conftest import Server, make_database
 
 Conn = psycopg.Connection[Any]
+Check = Callable[["Plan", Conn], None]
 NONE: frozenset[HazardKind] = frozenset()
 DATA_LOSS = frozenset({HazardKind.DATA_LOSS})
 NOT_NULL = frozenset({HazardKind.NOT_NULL_ON_EXISTING_ROWS})
@@ -271,6 +272,7 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
             (spec.schema,),
         ).fetchall())
         out.update(_more_catalog(conn, spec))
+        out.update(_types_sequences_views(conn, spec))
         if spec.config:
             cfg = spec.config
             keys = conn.execute(
@@ -322,6 +324,70 @@ def _more_catalog(conn: Conn, spec: Spec) -> dict[str, Any]:
                  join pg_namespace n on n.oid = e.extnamespace where e.extname <> 'plpgsql'"""
         ).fetchall()
     )
+    return out
+
+
+def _types_sequences_views(conn: Conn, spec: Spec) -> dict[str, Any]:
+    """Sequences (all when the spec declares them, else those of serial columns), views."""
+    out: dict[str, Any] = {}
+    every = "sequences" in spec.declared
+    out["sequences"] = sorted(conn.execute(
+        """select c.relname, format_type(s.seqtypid, null), s.seqstart, s.seqincrement,
+                  s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+                  (select format('%%s.%%s', oc.relname, a.attname)
+                     from pg_depend d join pg_class oc on oc.oid = d.refobjid
+                     join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+                    where d.classid = 'pg_class'::regclass and d.objid = c.oid
+                      and d.refclassid = 'pg_class'::regclass and d.deptype = 'a') as owner
+             from pg_sequence s join pg_class c on c.oid = s.seqrelid
+             join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %s
+              and not exists (select 1 from pg_depend d where d.objid = c.oid
+                                and d.classid = 'pg_class'::regclass and d.deptype = 'i')""",
+        (spec.schema,),
+    ).fetchall())
+    if not every:
+        out["sequences"] = [r for r in out["sequences"] if r[-1] is not None]
+    if "domains" in spec.declared:
+        out["domains"] = sorted(conn.execute(
+            """select t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+                      t.typdefault, t.typcollation, obj_description(t.oid, 'pg_type'),
+                      array(select array[conname::text, pg_get_constraintdef(c.oid),
+                                         convalidated::text]
+                              from pg_constraint c where c.contypid = t.oid order by 1)
+                 from pg_type t join pg_namespace n on n.oid = t.typnamespace
+                where n.nspname = %s and t.typtype = 'd'""",
+            (spec.schema,),
+        ).fetchall())
+    if "types" in spec.declared:
+        out["types"] = sorted(conn.execute(
+            """select t.typname, obj_description(t.oid, 'pg_type'),
+                      array(select array[a.attname::text, format_type(a.atttypid, a.atttypmod)]
+                              from pg_attribute a where a.attrelid = t.typrelid
+                               and a.attnum > 0 and not a.attisdropped order by a.attnum)
+                 from pg_type t join pg_namespace n on n.oid = t.typnamespace
+                 join pg_class c on c.oid = t.typrelid
+                where n.nspname = %s and t.typtype = 'c' and c.relkind = 'c'""",
+            (spec.schema,),
+        ).fetchall())
+    if "materialized_views" in spec.declared:
+        out["materialized views"] = sorted(conn.execute(
+            """select c.relname, pg_get_viewdef(c.oid), c.relispopulated,
+                      obj_description(c.oid, 'pg_class'),
+                      array(select pg_get_indexdef(i.indexrelid) from pg_index i
+                             where i.indrelid = c.oid order by 1)
+                 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = %s and c.relkind = 'm'""",
+            (spec.schema,),
+        ).fetchall())
+    if "views" in spec.declared:
+        out["views"] = sorted(conn.execute(
+            """select c.relname, pg_get_viewdef(c.oid), c.reloptions::text[],
+                      obj_description(c.oid, 'pg_class')
+                 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = %s and c.relkind = 'v'""",
+            (spec.schema,),
+        ).fetchall())
     return out
 
 

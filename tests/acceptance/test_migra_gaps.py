@@ -87,3 +87,103 @@ def test_extension_dropped_by_migra_though_not_declared(server: Server, db_url: 
     sql, _ = _migra_for(case, server)
     assert 'drop extension if exists "hstore"' in sql, sql
     run_case(case, server, db_url)
+
+
+# --- types, sequences and views (issue 8, helper i8b) ---------------------------------------
+
+
+def _gap(case: Case, server: Server) -> str:
+    """Plain migra's SQL for the case; then the case through schemadiff on a fresh database."""
+    sql, _ = _migra_for(case, server)
+    run_case(case, server, make_database(server))
+    return sql
+
+
+# sequences -----------------------------------------------------------------------------------
+
+
+def test_serial_sequence_keeps_as_integer(server: Server) -> None:
+    """migra creates a serial column's sequence as bigint (no AS integer)."""
+    from .test_sequences import CASES
+
+    case = next(c for c in CASES if c.id == "serial-column-sequence-as-integer")
+    sql = _gap(case, server)
+    assert 'create sequence "public"."t_id_seq"' in sql
+    assert "as integer" not in sql.lower()
+
+
+def test_sequence_options_changed(server: Server) -> None:
+    """migra ignores every option of an existing sequence."""
+    from .test_sequences import CASES
+
+    case = next(c for c in CASES if c.id == "sequence-increment-changed")
+    sql = _gap(case, server)
+    assert "increment" not in sql.lower()
+
+
+# views ---------------------------------------------------------------------------------------
+
+
+def test_view_options_are_diffed(server: Server) -> None:
+    """migra ignores view reloptions: security_barrier set on an existing view plans nothing."""
+    from .test_views import CASES
+
+    case = next(c for c in CASES if c.id == "view-security-barrier-set")
+    sql = _gap(case, server)
+    assert "security_barrier" not in sql
+
+
+def test_view_replaced_by_migra_loses_its_options(server: Server) -> None:
+    """migra's CREATE OR REPLACE VIEW has no WITH (...): the view's options are reset."""
+    from .test_views import CASES
+
+    case = next(c for c in CASES if c.id == "view-options-kept-when-query-replaced")
+    sql = _gap(case, server)
+    assert "create or replace view" in sql
+    assert "security_barrier" not in sql
+
+
+# domains, composite types, materialized views ------------------------------------------
+
+
+def test_domains_are_diffed(server: Server) -> None:
+    """migra never diffs domains: a check added to a domain in use plans nothing."""
+    from .test_domains import CASES
+
+    case = next(c for c in CASES if c.id == "domain-check-added-to-domain-in-use-validated-after")
+    sql = _gap(case, server)
+    assert "domain" not in sql.lower()
+
+
+def test_new_domain_is_created(server: Server) -> None:
+    """migra does not create a new domain, so the column using it cannot be added."""
+    from .test_domains import CASES
+
+    case = next(c for c in CASES if c.id == "domain-created-with-column-using-it")
+    sql = _gap(case, server)
+    assert "create domain" not in sql.lower()
+    assert "email" in sql  # the column is added with a type nothing created
+
+
+def test_composite_type_attribute_added_in_place(server: Server) -> None:
+    """migra drops and creates a changed composite type, which Postgres refuses while a
+    column uses it; schemadiff adds the attribute in place."""
+    from .test_composite_types import CASES
+
+    case = next(c for c in CASES if c.id == "composite-type-attribute-added")
+    sql = _gap(case, server)
+    assert 'drop type "public"."amount"' in sql
+    assert "add attribute" not in sql
+
+
+def test_materialized_view_index_recreated_around_a_type_change(server: Server) -> None:
+    """migra replaces the materialized view around the column type change but loses its index
+    and creates it WITH DATA only as the query; schemadiff creates the index again."""
+    from .test_materialized_views import CASES
+
+    case = next(
+        c for c in CASES if c.id == "matview-around-a-column-type-change-keeps-its-index"
+    )
+    sql = _gap(case, server)
+    assert "create materialized view" in sql
+    assert "create unique index" not in sql.lower()
