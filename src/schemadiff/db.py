@@ -529,7 +529,7 @@ def view_dependencies(conn: psycopg.Connection[Any], schema: str) -> dict[str, s
              from pg_class v join pg_namespace n on n.oid = v.relnamespace
              join pg_rewrite r on r.ev_class = v.oid
              join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
-            where n.nspname = %(schema)s and v.relkind = 'v' and d.refobjid <> v.oid
+            where n.nspname = %(schema)s and v.relkind in ('v', 'm') and d.refobjid <> v.oid
               and d.refclassid in ('pg_class'::regclass, 'pg_proc'::regclass,
                                    'pg_type'::regclass)
               and not exists (select 1 from pg_depend e

@@ -190,7 +190,7 @@ def snapshot(
     unmanaged = [f"schema {s} (only schema '{schema}' is managed)" for s in other_schemas]
     # schemainspect misses some of what a view reads (partitioned tables, aggregates).
     reads = {}
-    if "views" in manages:
+    if "views" in manages or "materialized_views" in manages:
         reads = view_dependencies(conn, schema)
     held = _remove_unmanaged(inspector, schema, manages, reads)
     unmanaged += sorted(h.report for h in held if h.report)
@@ -330,13 +330,14 @@ def _remove_unmanaged(
     changed = True
     while changed:  # views on views: until no view reads something taken out
         changed = False
-        for key, v in list(i.views.items()):
-            reads = (view_reads or {}).get(key, v.dependent_on)
-            missing = sorted(d for d in reads if not managed(d))
-            if missing:
-                why = f"reads {missing[0]}, which is not managed"
-                drop("views", key, "view", why, parent=missing[0])
-                changed = True
+        for attr, label in (("views", "view"), ("materialized_views", "materialized view")):
+            for key, v in list(getattr(i, attr).items()):
+                reads = (view_reads or {}).get(key, v.dependent_on)
+                missing = sorted(d for d in reads if not managed(d))
+                if missing:
+                    why = f"reads {missing[0]}, which is not managed"
+                    drop(attr, key, label, why, parent=missing[0])
+                    changed = True
     for key, v in list(i.views.items()):
         for c in v.columns.values():
             if c.dbtypestr.replace("[]", "") in foreign_types:
