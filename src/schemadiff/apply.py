@@ -23,7 +23,7 @@ from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, RefusedError, SchemadiffError
 from schemadiff.hazards import HELP, HazardKind
 from schemadiff.plan import Plan
-from schemadiff.progress import progress
+from schemadiff.progress import Counter, Progress
 
 # One lock per database for every schemadiff apply, whatever the spec (pg_advisory_lock key).
 LOCK_KEY = 0x5C4E_D1FF
@@ -89,24 +89,29 @@ def apply_plan(
     url: str,
     options: Options,
     before: Callable[[], None] | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Apply under the lock; `before` runs once the lock is held (the stale-plan check)."""
+    progress = progress or Progress()
     check_hazards(plan, options.allowed_hazards)
     conn = db.connect(url, application_name=APPLICATION_NAME)
     try:
-        _lock(conn, url, options.lock_wait_s)
+        _lock(conn, url, options.lock_wait_s, progress)
         if before is not None:
             before()
         for ddl in HISTORY_DDL:
             conn.execute(ddl.encode())
         conn.execute(f"SET lock_timeout = '{options.lock_timeout}'".encode())
         conn.execute(f"SET statement_timeout = '{options.statement_timeout}'".encode())
-        _run(conn, plan, url, options)
+        with progress.phase("applying the plan"):
+            _run(conn, plan, url, options, progress)
     finally:
         conn.close()
 
 
-def _lock(conn: psycopg.Connection[Any], url: str, wait_s: float) -> None:
+def _lock(
+    conn: psycopg.Connection[Any], url: str, wait_s: float, progress: Progress | None = None
+) -> None:
     deadline = time.monotonic() + wait_s
     announced = False
     while True:
@@ -128,7 +133,9 @@ def _lock(conn: psycopg.Connection[Any], url: str, wait_s: float) -> None:
                 f"{wait_s:g}s. Try again when it is done, or raise --lock-wait"
             )
         if not announced:
-            progress("another apply holds the lock on this database; waiting")
+            (progress or Progress()).info(
+                "another apply holds the lock on this database; waiting"
+            )
             announced = True
         time.sleep(0.1)
 
@@ -142,26 +149,40 @@ class _LockTimeout(DatabaseError):
 RETRY_PAUSES_S = (0.5, 1.0, 2.0)
 
 
-def _run(conn: psycopg.Connection[Any], plan: Plan, url: str, options: Options) -> None:
+def _run(
+    conn: psycopg.Connection[Any], plan: Plan, url: str, options: Options, progress: Progress
+) -> None:
     started = time.monotonic()
+    total = len(plan.changes)
     transactional = [c for c in plan.changes if c.transactional]
     others = [c for c in plan.changes if not c.transactional]
     done: list[Change] = []
     timeouts = _Timeouts(conn, options)
     try:
         if transactional:
-            progress(f"applying {len(transactional)} statements in one transaction")
+            progress.info(
+                f"applying {len(transactional)} statement{'s' if len(transactional) != 1 else ''}"
+                " in one transaction"
+            )
             for attempt, pause in enumerate((*RETRY_PAUSES_S, None), start=1):
                 try:
                     try:
-                        with conn.transaction():
-                            _run_batched(conn, transactional, timeouts)
+                        with (
+                            conn.transaction(),
+                            progress.counter("applying statement", total) as n,
+                        ):
+                            _run_batched(conn, transactional, timeouts, n)
                     except _BatchFailed:
                         # Rolled back whole; run it again one statement at a time, which
                         # names the statement that fails (or succeeds, if it was transient).
                         timeouts.reset()
-                        with conn.transaction():
+                        with (
+                            conn.transaction(),
+                            progress.counter("applying statement", total) as n,
+                        ):
                             for i, c in enumerate(transactional, start=1):
+                                n.step(f"{c.action} {c.kind} {c.name}")
+                                progress.block(c.sql)
                                 timeouts.set(c, local=True)
                                 _execute(conn, c, i, url)
                     break
@@ -169,58 +190,65 @@ def _run(conn: psycopg.Connection[Any], plan: Plan, url: str, options: Options) 
                     if pause is None:
                         raise
                     # The transaction is rolled back whole: try it again from its start.
-                    progress(f"{e.args[0].splitlines()[0]}; retrying the transaction in "
-                             f"{pause:g}s (attempt {attempt + 1})")
+                    progress.info(f"{e.args[0].splitlines()[0]}; retrying the transaction in "
+                                  f"{pause:g}s (attempt {attempt + 1})")
                     time.sleep(pause)
                 finally:
                     timeouts.reset()
             done += transactional
-        for i, c in enumerate(others, start=len(transactional) + 1):
-            progress(
-                f"statement {i}/{len(plan.changes)}: {c.action} {c.kind} {c.name} "
-                "(outside the transaction)"
+        if others:
+            progress.info(
+                f"running {len(others)} statement{'s' if len(others) != 1 else ''} outside the "
+                "transaction (concurrent index builds)"
             )
-            for attempt, pause in enumerate((*RETRY_PAUSES_S, None), start=1):
-                try:
-                    timeouts.set(c, local=False)
-                    _execute(conn, c, i, url)
-                    break
-                except DatabaseError as e:
-                    dropped = c.kind == "index" and _drop_invalid_index(conn, c.name)
-                    if isinstance(e, _LockTimeout) and pause is not None:
-                        progress(f"{e.args[0].splitlines()[0]}; retrying in {pause:g}s "
-                                 f"(attempt {attempt + 1})")
-                        time.sleep(pause)
-                        continue
-                    if dropped:
-                        raise DatabaseError(
-                            f"{e}\n  the INVALID index {c.name} that the failed concurrent "
-                            "build left was dropped"
-                        ) from None
-                    raise
+        for i, c in enumerate(others, start=len(transactional) + 1):
+            with progress.counter("applying statement", total, start=i - 1) as n:
+                n.step(f"{c.action} {c.kind} {c.name} (outside the transaction)")
+                progress.block(c.sql)
+                for attempt, pause in enumerate((*RETRY_PAUSES_S, None), start=1):
+                    try:
+                        timeouts.set(c, local=False)
+                        _execute(conn, c, i, url)
+                        break
+                    except DatabaseError as e:
+                        dropped = c.kind == "index" and _drop_invalid_index(conn, c.name, progress)
+                        if isinstance(e, _LockTimeout) and pause is not None:
+                            progress.info(f"{e.args[0].splitlines()[0]}; retrying in {pause:g}s "
+                                          f"(attempt {attempt + 1})")
+                            time.sleep(pause)
+                            continue
+                        if dropped:
+                            raise DatabaseError(
+                                f"{e}\n  the INVALID index {c.name} that the failed concurrent "
+                                "build left was dropped"
+                            ) from None
+                        raise
             done.append(c)
     except (DatabaseError, psycopg.Error) as e:
         if isinstance(e, psycopg.Error):  # the connection broke (e.g. the backend was killed)
             e = DatabaseError(f"the connection to the database was lost: {db.scrub(str(e), url)}")
-        _record(url, plan, done, "failed", str(e), started)
+        _record(url, plan, done, "failed", str(e), started, progress)
         if not done:
             raise DatabaseError(f"{e}\nthe transaction was rolled back; nothing changed") from None
         raise DatabaseError(
             f"{e}\nthe transaction had committed {len(done)} statements before this one"
         ) from None
-    _record(url, plan, done, "applied", None, started)
+    _record(url, plan, done, "applied", None, started, progress)
 
 
 class _BatchFailed(Exception):
     """A batch of statements failed; which one is found by running them one at a time."""
 
 
-def _run_batched(conn: psycopg.Connection[Any], changes: list[Change], timeouts: _Timeouts) -> None:
+def _run_batched(
+    conn: psycopg.Connection[Any], changes: list[Change], timeouts: _Timeouts, counter: Counter
+) -> None:
     """Run `changes` in the open transaction, consecutive plain statements in one round trip.
 
     One simple-protocol query per run of statements with the same timeouts (Postgres 13+
     applies statement_timeout to each statement of such a query): an empty database gets
-    Agentrade's ~600 statements in a handful of round trips instead of ~600.
+    Agentrade's ~600 statements in a handful of round trips instead of ~600. `counter` counts
+    each statement as it joins a batch (its SQL shown with --verbose).
     """
     batch: list[str] = []
 
@@ -229,6 +257,7 @@ def _run_batched(conn: psycopg.Connection[Any], changes: list[Change], timeouts:
             # The semicolon on its own line: a statement may end in a -- comment.
             script = "\n;\n".join(batch)
             batch.clear()
+            counter.show()  # the last statement of the batch, while the batch runs
             try:
                 conn.execute(script.encode())
             except psycopg.errors.LockNotAvailable as e:
@@ -242,6 +271,8 @@ def _run_batched(conn: psycopg.Connection[Any], changes: list[Change], timeouts:
         if timeouts.wanted(c) != timeouts.current or isinstance(c, SecretChange):
             flush()
             timeouts.set(c, local=True)
+        counter.step(f"{c.action} {c.kind} {c.name}")
+        counter.progress.block(c.sql)
         if isinstance(c, SecretChange):
             try:
                 _execute(conn, c, 0, "")
@@ -306,7 +337,7 @@ def _execute(conn: psycopg.Connection[Any], c: Change, i: int, url: str) -> None
         ) from None
 
 
-def _drop_invalid_index(conn: psycopg.Connection[Any], name: str) -> bool:
+def _drop_invalid_index(conn: psycopg.Connection[Any], name: str, progress: Progress) -> bool:
     """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: remove it.
 
     True when one was dropped.
@@ -317,7 +348,7 @@ def _drop_invalid_index(conn: psycopg.Connection[Any], name: str) -> bool:
         ).fetchone()
         if row and row[0]:
             conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}".encode())
-            progress(f"dropped the invalid index {name} that the failed build left")
+            progress.info(f"dropped the invalid index {name} that the failed build left")
             return True
     except psycopg.Error:
         pass  # the connection is gone; the next plan shows the index to rebuild
@@ -325,7 +356,13 @@ def _drop_invalid_index(conn: psycopg.Connection[Any], name: str) -> bool:
 
 
 def _record(
-    url: str, plan: Plan, done: list[Change], outcome: str, error: str | None, started: float
+    url: str,
+    plan: Plan,
+    done: list[Change],
+    outcome: str,
+    error: str | None,
+    started: float,
+    progress: Progress | None = None,
 ) -> None:
     """Write the history row on a fresh connection (the apply's own may be dead)."""
     statements = json.dumps(
@@ -349,4 +386,6 @@ def _record(
                 ),
             )
     except SchemadiffError as e:
-        progress(f"warning: could not record the apply in schemadiff.apply_history: {e}")
+        (progress or Progress()).warn(
+            f"warning: could not record the apply in schemadiff.apply_history: {e}"
+        )

@@ -20,6 +20,7 @@ from schemadiff.errors import (
     SchemadiffError,
     SpecError,
 )
+from schemadiff.progress import QUIET, VERBOSE, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,11 +55,40 @@ SHADOW_OPTION = click.option(
 )
 
 
+def _complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Environment names of the project file (none when there is no file or it is broken)."""
+    from schemadiff import project
+
+    try:
+        names = project.load().environments
+    except SchemadiffError:
+        return []
+    return [n for n in sorted(names) if n.startswith(incomplete)]
+
+
+def _complete_hazards(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[str]:
+    """Hazard codes for the last item of a comma-separated list: `data_loss,ind` ->
+    `data_loss,index_build`."""
+    from schemadiff.hazards import HazardKind
+
+    done, _, last = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    given = set(done.split(","))
+    return [
+        prefix + k.value
+        for k in sorted(HazardKind, key=lambda k: k.value)
+        if k.value.startswith(last) and k.value not in given
+    ]
+
+
 ENV_OPTION = click.option(
     "--env",
     "env_name",
     envvar="SCHEMADIFF_ENV",
     metavar="NAME",
+    shell_complete=_complete_env,
     help="An environment of schemadiff.toml (or pyproject's [tool.schemadiff]): its URL "
     "variable, allowed hazards and timeouts (env SCHEMADIFF_ENV).",
 )
@@ -81,6 +111,8 @@ def _handle_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if "spec_path" in kwargs:
+                kwargs["spec_path"] = _project_spec_default(kwargs["spec_path"])
             return func(*args, **kwargs)
         except SpecError as e:
             for problem in e.problems:
@@ -97,7 +129,22 @@ def _handle_errors(func: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="schemadiff")
-def cli() -> None:
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Only data, errors and warnings: no progress or status messages (as does the "
+    "variable SCHEMADIFF_QUIET=1).",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also details on stderr: timings per phase, each statement's SQL as apply runs it, "
+    "the Postgres binaries chosen.",
+)
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Declarative PostgreSQL schema-as-code.
 
     Describe the database in schema.yaml, then, like Terraform:
@@ -112,7 +159,27 @@ def cli() -> None:
     .schemadiff/ (see `schemadiff dev status`).
 
     Exit codes: 0 ok / no changes, 1 error, 2 changes present, 3 refused (hazards, stale plan).
+
+    Progress goes to stderr: one line per phase, and on a terminal a counter that redraws
+    itself (applying statement 12/85). -q before the command silences it, -v adds details.
     """
+    if quiet and verbose:
+        click.echo("error: give --quiet or --verbose, not both", err=True)
+        sys.exit(EXIT_ERROR)
+    # The one reporter of this run; commands find it with _progress().
+    ctx.obj = Progress(QUIET if quiet else VERBOSE if verbose else None)
+
+
+def _progress() -> Progress:
+    """The reporter the group made for this run (a default one outside a click run)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(Progress) if ctx is not None else None
+    return found if found is not None else Progress()
+
+
+def _say(message: str) -> None:
+    """A status message of the command (stderr; not with --quiet)."""
+    _progress().say(message)
 
 
 @cli.command()
@@ -123,10 +190,9 @@ def validate(spec_path: str) -> None:
     from schemadiff.spec import load_spec
 
     spec = load_spec(spec_path)
-    click.echo(
+    _say(
         f"{spec_path}: ok ({len(spec.tables)} tables, {len(spec.functions)} functions, "
-        f"{len(spec.config.keys) if spec.config else 0} config keys)",
-        err=True,
+        f"{len(spec.config.keys) if spec.config else 0} config keys)"
     )
     sys.exit(EXIT_OK)
 
@@ -165,6 +231,40 @@ def schema_json() -> None:
     click.echo(
         resources.files("schemadiff").joinpath("spec.schema.json").read_text("utf-8"), nl=False
     )
+
+
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+
+
+@cli.command("completion")
+@click.argument("shell", required=False, type=click.Choice(COMPLETION_SHELLS))
+@_handle_errors
+def completion_command(shell: str | None) -> None:
+    """Print the shell completion script for SHELL (default: the login shell, $SHELL).
+
+    \b
+      eval "$(schemadiff completion bash)"     # in ~/.bashrc
+      eval "$(schemadiff completion zsh)"      # in ~/.zshrc
+      schemadiff completion fish > ~/.config/fish/completions/schemadiff.fish
+
+    Completes commands, options, file names, --format values, --env with the environments
+    of the project file and --allow-hazards with the hazard codes.
+    """
+    import os
+
+    from click.shell_completion import get_completion_class
+
+    if shell is None:
+        shell = Path(os.environ.get("SHELL", "")).name
+        if shell not in COMPLETION_SHELLS:
+            raise SchemadiffError(
+                f"cannot tell the shell from SHELL={os.environ.get('SHELL', '')!r}; name it: "
+                f"schemadiff completion {'|'.join(COMPLETION_SHELLS)}"
+            )
+    completer = get_completion_class(shell)
+    assert completer is not None  # every name of COMPLETION_SHELLS is built into click
+    # The variable the console script checks: `_SCHEMADIFF_COMPLETE=bash_complete schemadiff`.
+    click.echo(completer(cli, {}, "schemadiff", "_SCHEMADIFF_COMPLETE").source())
 
 
 def _load(spec_path: str) -> Any:
@@ -235,8 +335,10 @@ def plan(
         raise SchemadiffError(f"--lint needs squawk, which is not installed: {squawk.INSTALL_HINT}")
     spec_path, database_url, env = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
-    target = tg.resolve(database_url, spec_path)
-    with planner(spec, target.url, shadow_server) as pl:
+    target = tg.resolve(database_url, spec_path, _progress())
+    with planner(
+        spec, target.url, shadow_server, _progress(), _project_seeds(spec_path)
+    ) as pl:
         result = pl.plan()
         if validate or (env is not None and env.validate):
             from schemadiff.validate import validate_plan
@@ -257,7 +359,7 @@ def plan(
                 click.echo(f"lint (squawk): {f.describe()}", err=True)
     if out:
         Path(out).write_text(saved, encoding="utf-8")
-        click.echo(f"plan saved to {out}; apply it with: schemadiff apply {out}", err=True)
+        _say(f"plan saved to {out}; apply it with: schemadiff apply {out}")
     click.echo(saved if fmt == "json" else _render_plan(result, fmt, spec), nl=False)
     sys.exit(EXIT_CHANGES if detailed_exitcode and not result.empty else EXIT_OK)
 
@@ -273,6 +375,7 @@ def plan(
     "--allow-hazards",
     default="",
     metavar="KIND,...",
+    shell_complete=_complete_hazards,
     help="Hazard kinds to accept, e.g. data_loss,index_build (every kind present must be named).",
 )
 @click.option(
@@ -335,8 +438,10 @@ def apply(
         allowed,
     )
     spec = _load(spec_path)
-    target = tg.resolve(database_url, spec_path)
-    with planner(spec, target.url, shadow_server) as pl:
+    target = tg.resolve(database_url, spec_path, _progress())
+    with planner(
+        spec, target.url, shadow_server, _progress(), _project_seeds(spec_path)
+    ) as pl:
         if plan_file:
             the_plan = Plan.from_json(Path(plan_file).read_text(encoding="utf-8"), plan_file)
             if the_plan.spec_hash != spec_hash(spec):
@@ -350,7 +455,7 @@ def apply(
             click.echo(r.plan_text(the_plan), nl=False)
         while True:
             if the_plan.empty:
-                click.echo("Nothing to apply.", err=True)
+                _say("Nothing to apply.")
                 sys.exit(EXIT_OK)
             ap.check_hazards(the_plan, allowed)
             if not plan_file and not auto_approve:
@@ -368,23 +473,25 @@ def apply(
 
             try:
                 # Checked under the advisory lock: another apply may have run meanwhile.
-                ap.apply_plan(the_plan, target.url, options, before=not_stale)
+                ap.apply_plan(
+                    the_plan, target.url, options, before=not_stale, progress=_progress()
+                )
             except _ChangedMeanwhile:
-                click.echo("The database changed while this apply waited (another apply?); "
-                           "planning again.", err=True)
+                _say("The database changed while this apply waited (another apply?); "
+                     "planning again.")
                 the_plan = pl.plan()
                 _print_unmanaged(the_plan.unmanaged)
                 click.echo(r.plan_text(the_plan), nl=False)
                 continue
             break
-        click.echo(f"Applied: {r.plan_counts(the_plan)}.", err=True)
+        _say(f"Applied: {r.plan_counts(the_plan)}.")
         after = pl.plan()
     if not after.empty:
         raise NotConvergedError(
             "applied, but the database still differs from the spec:\n"
             + "\n".join(r.plan_summary(after))
         )
-    click.echo("The database matches the spec.", err=True)
+    _say("The database matches the spec.")
 
 
 class _ChangedMeanwhile(Exception):
@@ -424,11 +531,11 @@ def drift(
 
     spec_path, database_url, _ = _project_target(spec_path, database_url, env_name)
     spec = _load(spec_path)
-    target = tg.resolve(database_url, spec_path)
-    result = make_plan(spec, target.url, shadow_server)
+    target = tg.resolve(database_url, spec_path, _progress())
+    result = make_plan(spec, target.url, shadow_server, _progress(), _project_seeds(spec_path))
     _print_unmanaged(result.unmanaged)
     if result.empty:
-        click.echo(f"in sync: {target.label} matches {spec_path}", err=True)
+        _say(f"in sync: {target.label} matches {spec_path}")
         if fmt != "text":
             click.echo(_render_plan(result, fmt, spec), nl=False)
         sys.exit(EXIT_OK)
@@ -463,9 +570,7 @@ def dev_stop(spec_path: str) -> None:
     from schemadiff import target as tg
 
     stopped = tg.stop_embedded(tg.project_dir(spec_path))
-    click.echo(
-        "embedded database stopped" if stopped else "embedded database was not running", err=True
-    )
+    _say("embedded database stopped" if stopped else "embedded database was not running")
 
 
 # -- seed and config commands ------------------------------------------------------------------
@@ -488,7 +593,8 @@ SEED_MODES = ("insert", "upsert", "sync")
     "--seeds",
     "seeds_dir",
     type=click.Path(file_okay=False),
-    help="The seed directory (default: seeds/ next to the spec).",
+    help="The seed directory (default: the project file's `seeds`, else seeds/ next to the "
+    "spec).",
 )
 @click.option("--yes", is_flag=True, help="Confirm the deletions of --mode sync without asking.")
 @click.option("--dry-run", is_flag=True, help="Print the SQL on stdout; change nothing.")
@@ -519,17 +625,17 @@ def seed(
             f"no seed directory {directory}: put one file per table there "
             "(seeds/<table>.yaml, a list of rows), or pass --seeds DIR"
         )
-    seeds = sd.load_seeds(directory, spec)
-    target = tg.resolve(database_url, spec_path)
+    seeds = sd.load_seeds(directory, spec, _progress())
+    target = tg.resolve(database_url, spec_path, _progress())
     the_plan = sd.seed_plan(spec, target.url, seeds, mode)
     if dry_run:
         if the_plan.changes:
             click.echo(r.plan_sql(the_plan), nl=False)
         for line in sd.summary(seeds, the_plan.changes, done=False):
-            click.echo(f"seed ({mode}, dry run): {line}", err=True)
+            _say(f"seed ({mode}, dry run): {line}")
         sys.exit(EXIT_OK)
     if not the_plan.changes:
-        click.echo(f"seed ({mode}): nothing to change in {target.label}", err=True)
+        _say(f"seed ({mode}): nothing to change in {target.label}")
         sys.exit(EXIT_OK)
     deletions = [c for c in the_plan.changes if c.action == "drop"]
     if deletions and not yes:
@@ -540,9 +646,10 @@ def seed(
         the_plan,
         target.url,
         ap.Options(allowed_hazards=frozenset({HazardKind.SEED_ROWS_DELETED})),
+        progress=_progress(),
     )
     for line in sd.summary(seeds, the_plan.changes, done=True):
-        click.echo(f"seed ({mode}): {line}", err=True)
+        _say(f"seed ({mode}): {line}")
 
 
 def _confirm_seed_deletions(label: str, n: int) -> None:
@@ -576,7 +683,7 @@ def config_list(spec_path: str, database_url: str | None, fmt: str) -> None:
     from schemadiff import target as tg
 
     spec = _load(spec_path)
-    found = cf.entries(spec, cf.read(spec, tg.resolve(database_url, spec_path).url))
+    found = cf.entries(spec, cf.read(spec, tg.resolve(database_url, spec_path, _progress()).url))
     if fmt == "json":
         data = [
             {
@@ -618,10 +725,10 @@ def config_get(spec_path: str, database_url: str | None, key: str, show_secrets:
     from schemadiff import target as tg
 
     spec = _load(spec_path)
-    entry = cf.get(spec, cf.read(spec, tg.resolve(database_url, spec_path).url), key)
+    entry = cf.get(spec, cf.read(spec, tg.resolve(database_url, spec_path, _progress()).url), key)
     click.echo(entry.shown(show_secrets))
     if entry.secret and not show_secrets and entry.value:
-        click.echo(f"({key} is secret; --show-secrets prints it)", err=True)
+        _say(f"({key} is secret; --show-secrets prints it)")
 
 
 @config_group.command("set")
@@ -636,10 +743,10 @@ def config_set(spec_path: str, database_url: str | None, key: str, value: str) -
     from schemadiff import target as tg
 
     spec = _load(spec_path)
-    target = tg.resolve(database_url, spec_path)
+    target = tg.resolve(database_url, spec_path, _progress())
     for warning in cf.set_value(spec, target.url, key, value):
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"config: {key} set in {target.label}", err=True)
+    _say(f"config: {key} set in {target.label}")
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -682,8 +789,8 @@ def import_command(
 
     if output and Path(output).exists() and not force:
         raise SchemadiffError(f"{output} exists; pass --force to overwrite it")
-    target = tg.resolve(database_url, output or "schema.yaml")
-    result = import_database(target.url, schema, config_table)
+    target = tg.resolve(database_url, output or "schema.yaml", _progress())
+    result = import_database(target.url, schema, config_table, _progress())
     for item in result.unmanaged:
         click.echo(f"not managed: {item}", err=True)
     for note in result.notes:
@@ -750,12 +857,12 @@ def diff_command(
         raise SchemadiffError("only one of OLD_SPEC and NEW_SPEC can be - (standard input)")
     old_src, new_src = specdiff.read_source(old_spec), specdiff.read_source(new_path)
     old, new = specdiff.parse(old_src), specdiff.parse(new_src)
-    result = specdiff.diff_specs(old, new, major, f"{old_src.label} -> {new_src.label}")
+    result = specdiff.diff_specs(
+        old, new, major, f"{old_src.label} -> {new_src.label}", _progress()
+    )
     click.echo(_render_plan(result, fmt, new), nl=False)
     if result.empty:
-        click.echo(
-            f"no changes: {new_src.label} and {old_src.label} build the same schema", err=True
-        )
+        _say(f"no changes: {new_src.label} and {old_src.label} build the same schema")
     sys.exit(EXIT_CHANGES if detailed_exitcode and not result.empty else EXIT_OK)
 
 
@@ -783,7 +890,7 @@ def fmt_command(files: tuple[str, ...], check: bool) -> None:
         formatted = f.format_text(source.text, source.label)
         if check:
             if formatted == source.text:
-                click.echo(f"{source.label}: formatted", err=True)
+                _say(f"{source.label}: formatted")
                 continue
             unformatted += 1
             click.echo(f.unified_diff(source.text, formatted, source.label), nl=False)
@@ -791,10 +898,10 @@ def fmt_command(files: tuple[str, ...], check: bool) -> None:
         elif path == STDIN:
             click.echo(formatted, nl=False)
         elif formatted == source.text:
-            click.echo(f"{path}: already formatted", err=True)
+            _say(f"{path}: already formatted")
         else:
             Path(path).write_text(formatted, encoding="utf-8")
-            click.echo(f"{path}: formatted", err=True)
+            _say(f"{path}: formatted")
     sys.exit(EXIT_ERROR if unformatted else EXIT_OK)
 
 
@@ -820,13 +927,12 @@ def init_command(directory: str, from_database: str | None, force: bool) -> None
     report = lambda message: click.echo(message, err=True)  # noqa: E731
     written = scaffold.init(Path(directory), from_database, force, report)
     for w in written:
-        click.echo(f"wrote {w.path} ({w.what})", err=True)
+        _say(f"wrote {w.path} ({w.what})")
     spec = load_spec(Path(directory) / "schema.yaml")
-    click.echo(
+    _say(
         f"{len(spec.tables)} table{'s' if len(spec.tables) != 1 else ''} declared. Next: "
         "edit schema.yaml, then `schemadiff plan` and `schemadiff apply` "
-        "(without DATABASE_URL, an embedded Postgres under .schemadiff/ is used).",
-        err=True,
+        "(without DATABASE_URL, an embedded Postgres under .schemadiff/ is used)."
     )
 
 
@@ -842,7 +948,24 @@ def _project_spec_path(spec_path: str | None) -> str:
     return _shown_path(found) if found else "schema.yaml"
 
 
-def _project_seeds(spec_path: str, default: str) -> Path:
+def _project_spec_default(spec_path: str) -> str:
+    """--spec as given; when it was left at its default, the project file's `spec` if any.
+
+    Every command that takes --spec goes through this (in _handle_errors), so validate,
+    seed, verify, dev status, ... read the same spec as plan and apply.
+    """
+    from click.core import ParameterSource
+
+    from schemadiff import project
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.get_parameter_source("spec_path") != ParameterSource.DEFAULT:
+        return spec_path
+    found = project.load().spec
+    return _shown_path(found) if found else spec_path
+
+
+def _project_seeds(spec_path: str, default: str = "seeds") -> Path:
     """The seed directory: the project file's `seeds`, else `default` next to the spec."""
     from schemadiff import project
 
@@ -892,7 +1015,7 @@ def _project_target(
                 f"environment '{env_name}' reads its database URL from the variable "
                 f"{env.url_env}, which is not set"
             )
-    click.echo(f"environment: {env_name} ({settings.file})", err=True)
+    _say(f"environment: {env_name} ({settings.file})")
     return spec_path, database_url, env
 
 
@@ -956,13 +1079,10 @@ def reset_command(
     timeout = ap.duration(lock_timeout, "--lock-timeout")
     wait_s = ap.seconds(lock_wait, "--lock-wait")
     spec = _load(spec_path)
-    target = tg.resolve(database_url, spec_path)
+    target = tg.resolve(database_url, spec_path, _progress())
     found = rs.inspect(spec, target.url)
     if found.empty:
-        click.echo(
-            f"Nothing to reset: none of the objects {spec_path} manages exists in {target.label}.",
-            err=True,
-        )
+        _say(f"Nothing to reset: none of the objects {spec_path} manages exists in {target.label}.")
         return
     click.echo(
         f"reset drops from {target.label} (what the spec does not declare is left alone):",
@@ -974,7 +1094,7 @@ def reset_command(
         click.echo(found.sql, nl=False)
     rs.refuse_if_blocked(found)
     if dry_run:
-        click.echo("dry run: nothing was dropped", err=True)
+        _say("dry run: nothing was dropped")
         return
     if not yes:
         if not sys.stdin.isatty():
@@ -984,12 +1104,12 @@ def reset_command(
             )
         if not click.confirm(f"Drop these objects from {target.label}?", default=False, err=True):
             raise RefusedError("reset cancelled; nothing was dropped")
-    done = rs.run(spec, target.url, found, timeout, wait_s)
+    done = rs.run(spec, target.url, found, timeout, wait_s, _progress())
     counts: dict[str, int] = {}
     for d in done.drops:
         counts[d.kind] = counts.get(d.kind, 0) + len(d.names)
     what = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items())
-    click.echo(f"Reset: dropped {what} from {target.label}.", err=True)
+    _say(f"Reset: dropped {what} from {target.label}.")
 
 
 @cli.command("verify")
@@ -1004,22 +1124,22 @@ def verify_command(spec_path: str, database_url: str | None, fmt: str) -> None:
 
     Exit 0 when all is there, 2 with one line per thing missing or different, 1 on error.
     What the database has and the spec does not declare is listed as "extra (not managed)"
-    and does not fail verify. Seed rows (seeds/ next to the spec) are checked by primary key.
+    and does not fail verify. Seed rows (the project file's `seeds`, else seeds/ next to the
+    spec) are checked by primary key.
     """
     from schemadiff import target as tg
     from schemadiff.verify import verify
 
     spec = _load(spec_path)
-    target = tg.resolve(database_url, spec_path)
-    report = verify(spec, target.url)
+    target = tg.resolve(database_url, spec_path, _progress())
+    report = verify(spec, target.url, _project_seeds(spec_path), _progress())
     click.echo(report.text() if fmt == "text" else report.to_json(), nl=False)
     extras = len(report.extras)
     note = f"; {extras} extra object{'s' if extras != 1 else ''}, not managed" if extras else ""
     if report.ok:
-        click.echo(
+        _say(
             f"verified: {target.label} has every object, seed row and config key of "
-            f"{spec_path}{note}",
-            err=True,
+            f"{spec_path}{note}"
         )
         sys.exit(EXIT_OK)
     n = len(report.problems)
@@ -1034,7 +1154,7 @@ def verify_command(spec_path: str, database_url: str | None, fmt: str) -> None:
 def _write(text: str, output: str | None) -> None:
     if output:
         Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        _say(f"wrote {output}")
     else:
         click.echo(text, nl=False)
 
@@ -1050,7 +1170,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        cli.main(standalone_mode=True)
+        # Named explicitly: `python -m schemadiff` must answer the same completion variable.
+        cli.main(prog_name="schemadiff", complete_var="_SCHEMADIFF_COMPLETE", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_ERROR)

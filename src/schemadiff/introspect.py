@@ -22,6 +22,7 @@ from psycopg import sql
 from schemadiff import db, differ
 from schemadiff import types as pgtypes
 from schemadiff.errors import DatabaseError, SchemadiffError, SpecError
+from schemadiff.progress import Progress
 from schemadiff.spec import parse_spec
 from schemadiff.yamlout import Flow, dump, fits_on_one_line, flow_width
 
@@ -55,10 +56,20 @@ class Imported:
     problems: list[str] = field(default_factory=list)  # the spec does not validate (a bug)
 
 
-def import_database(url: str, schema: str = "public", config_table: str | None = None) -> Imported:
+def import_database(
+    url: str,
+    schema: str = "public",
+    config_table: str | None = None,
+    progress: Progress | None = None,
+) -> Imported:
     """Read `schema` of the database at `url` and write it as a spec."""
+    progress = progress or Progress()
     try:
-        with db.connection(url) as conn, conn.transaction():
+        with (
+            progress.phase(f"reading schema {schema}"),
+            db.connection(url) as conn,
+            conn.transaction(),
+        ):
             conn.execute("SET LOCAL lock_timeout = '30s'")
             exists = conn.execute(
                 "select 1 from pg_namespace where nspname = %s", (schema,)
@@ -80,8 +91,9 @@ def import_database(url: str, schema: str = "public", config_table: str | None =
         raise DatabaseError(
             f"cannot read the schema of {db.redact_url(url)}: {db.scrub(str(e).strip(), url)}"
         ) from None
-    writer = _Writer(schema, catalog, snap.inspector, snap)
-    document = writer.document(config_table)
+    writer = _Writer(schema, catalog, snap.inspector, snap, progress)
+    with progress.phase("writing the spec"):
+        document = writer.document(config_table)
     header = [
         f"Written by `schemadiff import` from schema {schema}; see docs/spec.md.",
         "Review it, then `schemadiff plan` against the same database should be empty.",
@@ -418,8 +430,14 @@ class _Writer:
     """Builds the spec document (plain dicts in output order) from the catalog reads."""
 
     def __init__(
-        self, schema: str, catalog: _Catalog, inspector: Any, snap: differ.Snapshot | None = None
+        self,
+        schema: str,
+        catalog: _Catalog,
+        inspector: Any,
+        snap: differ.Snapshot | None = None,
+        progress: Progress | None = None,
     ) -> None:
+        self.progress = progress or Progress()
         self.schema = schema
         self.view_options = snap.view_options if snap is not None else {}
         self.domain_infos = snap.domains if snap is not None else {}
@@ -480,9 +498,11 @@ class _Writer:
 
     def _tables(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for oid, name, comment in self.c.tables:
-            if oid in self.managed_tables:
-                out[name] = self._table(oid, name, comment)
+        with self.progress.counter("importing table", len(self.managed_tables)) as n:
+            for oid, name, comment in self.c.tables:
+                if oid in self.managed_tables:
+                    n.step(name)
+                    out[name] = self._table(oid, name, comment)
         return out
 
     def _table(self, oid: int, name: str, comment: str | None) -> dict[str, Any]:

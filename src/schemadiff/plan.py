@@ -21,7 +21,7 @@ from schemadiff import spec as s
 from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, SchemadiffError
 from schemadiff.hazards import Hazard, HazardKind
-from schemadiff.progress import progress
+from schemadiff.progress import Progress
 from schemadiff.shadow import shadow_database
 
 FORMAT_VERSION = 1
@@ -205,13 +205,18 @@ class Planner:
         url: str,
         shadow_url: str | None = None,
         shadow_server: str | None = None,
+        progress: Progress | None = None,
+        seeds_dir: Path | None = None,
     ) -> None:
         """`shadow_url`: a database already holding the spec (benchmarks, `diff`).
-        `shadow_server`: build the shadow in a temporary database there (--shadow-server)."""
+        `shadow_server`: build the shadow in a temporary database there (--shadow-server).
+        `seeds_dir`: where the seed files are (default: seeds/ next to the spec file)."""
         self.spec = spec
         self.url = url
         self.shadow_url = shadow_url
         self.shadow_server = shadow_server
+        self.progress = progress or Progress()
+        self.seeds_dir = seeds_dir
         self._stack = ExitStack()
         self._shadow: differ.Snapshot | None = None
         self._equivalent: dict[str, set[str]] = {}
@@ -225,7 +230,9 @@ class Planner:
 
     def against(self, url: str) -> Planner:
         """A planner of the same spec for another target, reusing this one's shadow."""
-        other = Planner(self.spec, url, self.shadow_url, self.shadow_server)
+        other = Planner(
+            self.spec, url, self.shadow_url, self.shadow_server, self.progress, self.seeds_dir
+        )
         other._shadow, other._equivalent, other._seeds = self._shadow, self._equivalent, self._seeds
         return other
 
@@ -237,19 +244,23 @@ class Planner:
         turns the cache off).
         """
         # A shadow server's exact build is not known here: its snapshots are not cached.
-        path = (
-            None
-            if self.shadow_server
-            else _snapshot_cache_path(self.spec, postgres.find_install(major))
-        )
+        path = None
+        if not self.shadow_server:
+            install = postgres.find_install(major)
+            self.progress.detail(
+                f"shadow: Postgres {install.version} from {install.bindir} ({install.source})"
+            )
+            path = _snapshot_cache_path(self.spec, install)
         if path is not None and path.exists():
             with contextlib.suppress(Exception):  # a bad cache entry is rebuilt, not fatal
                 cached: tuple[differ.Snapshot, dict[str, set[str]]] = pickle.loads(
                     path.read_bytes()
                 )
-                progress(f"shadow snapshot reused from the cache ({path.name[:12]})")
+                self.progress.info(f"shadow snapshot reused from the cache ({path.name[:12]})")
                 return cached
-        shadow = self._stack.enter_context(shadow_database(self.spec, major, self.shadow_server))
+        shadow = self._stack.enter_context(
+            shadow_database(self.spec, major, self.shadow_server, self.progress)
+        )
         result = (_read(shadow.url, self.spec).snapshot, shadow.equivalent_checks)
         if path is not None:
             with contextlib.suppress(OSError):
@@ -262,31 +273,37 @@ class Planner:
     def _seed_changes(self) -> list[Change]:
         """Seed rows the database lacks (insert mode; every row for a table this plan creates).
 
-        The seeds are seeds/ next to the spec file. Rows are compared by primary key only, so
-        values operators changed are kept, and nothing is ever deleted here (`schemadiff seed`
-        does updates and deletions). Seed rows are not part of the live fingerprint: the
-        inserts are ON CONFLICT DO NOTHING, safe to run whatever happened meanwhile.
+        The seeds are in `seeds_dir` (default: seeds/ next to the spec file). Rows are compared
+        by primary key only, so values operators changed are kept, and nothing is ever deleted
+        here (`schemadiff seed` does updates and deletions). Seed rows are not part of the live
+        fingerprint: the inserts are ON CONFLICT DO NOTHING, safe to run whatever happened
+        meanwhile.
         """
         if self._seeds is None:
-            directory = seed.default_dir(self.spec)
-            self._seeds = seed.load_seeds(directory, self.spec) if directory else []
+            directory = self.seeds_dir or seed.default_dir(self.spec)
+            self._seeds = (
+                seed.load_seeds(directory, self.spec, self.progress) if directory else []
+            )
         if not self._seeds:
             return []
         with db.connection(self.url) as conn:
             return seed.changes(conn, self.spec, self._seeds, "insert", missing_tables_ok=True)
 
     def plan(self) -> Plan:
-        live = _read(self.url, self.spec)
+        with self.progress.phase("reading the database's schema"):
+            live = _read(self.url, self.spec)
         fingerprint = live.fingerprint  # before equivalences touch the snapshot
         if self._shadow is None and self.shadow_url is not None:
             self._shadow = _read(self.shadow_url, self.spec).snapshot
         elif self._shadow is None:
             self._shadow, self._equivalent = self._build_shadow(live.major)
         differ.accept_equivalent_checks(live.snapshot, self._shadow, self._equivalent)
-        result = differ.diff(live.snapshot, self._shadow, renames.declared(self.spec))
-        changes = (
-            result.changes + config.changes(self.spec, live.config_rows) + self._seed_changes()
-        )
+        with self.progress.phase("comparing"):
+            result = differ.diff(live.snapshot, self._shadow, renames.declared(self.spec))
+            changes = (
+                result.changes + config.changes(self.spec, live.config_rows)
+                + self._seed_changes()
+            )
         # One transaction first, then what cannot run inside one (CREATE INDEX CONCURRENTLY).
         ordered = [c for c in changes if c.transactional] + [
             c for c in changes if not c.transactional
@@ -318,11 +335,27 @@ def _snapshot_cache_path(spec: s.Spec, install: postgres.Install) -> Path | None
 
 
 @contextmanager
-def planner(spec: s.Spec, url: str, shadow_server: str | None = None) -> Iterator[Planner]:
-    with Planner(spec, url, shadow_server=shadow_server) as p:
+def planner(
+    spec: s.Spec,
+    url: str,
+    shadow_server: str | None = None,
+    progress: Progress | None = None,
+    seeds_dir: Path | None = None,
+) -> Iterator[Planner]:
+    """A Planner for `spec` against `url`, its shadow stopped at the end of the block."""
+    with Planner(
+        spec, url, shadow_server=shadow_server, progress=progress, seeds_dir=seeds_dir
+    ) as p:
         yield p
 
 
-def make_plan(spec: s.Spec, url: str, shadow_server: str | None = None) -> Plan:
-    with planner(spec, url, shadow_server) as p:
+def make_plan(
+    spec: s.Spec,
+    url: str,
+    shadow_server: str | None = None,
+    progress: Progress | None = None,
+    seeds_dir: Path | None = None,
+) -> Plan:
+    """One plan of `spec` against the database at `url`."""
+    with planner(spec, url, shadow_server, progress, seeds_dir) as p:
         return p.plan()

@@ -28,7 +28,7 @@ import psycopg
 from schemadiff import db
 from schemadiff import spec as s
 from schemadiff.errors import DatabaseError, RefusedError
-from schemadiff.progress import progress
+from schemadiff.progress import Progress
 from schemadiff.sqltext import qualified, quote
 
 APPLICATION_NAME = "schemadiff reset"
@@ -84,7 +84,12 @@ def refuse_if_blocked(plan: ResetPlan) -> None:
 
 
 def run(
-    spec: s.Spec, url: str, confirmed: ResetPlan, lock_timeout: str, lock_wait_s: float
+    spec: s.Spec,
+    url: str,
+    confirmed: ResetPlan,
+    lock_timeout: str,
+    lock_wait_s: float,
+    progress: Progress | None = None,
 ) -> ResetPlan:
     """Drop what `confirmed` lists: under apply's advisory lock, in one transaction.
 
@@ -97,9 +102,10 @@ def run(
     from schemadiff.differ import Change
     from schemadiff.plan import Plan, live_fingerprint, spec_hash
 
+    progress = progress or Progress()
     conn = db.connect(url, application_name=APPLICATION_NAME)
     try:
-        ap._lock(conn, url, lock_wait_s)
+        ap._lock(conn, url, lock_wait_s, progress)
         started = time.monotonic()
         history = Plan(
             db.redact_url(url), db.server_major(conn), spec_hash(spec),
@@ -108,7 +114,7 @@ def run(
 
         def record(done: list[Drop], outcome: str, error: str | None) -> None:
             changes = [Change("drop", d.kind, ", ".join(d.names), d.sql) for d in done]
-            ap._record(url, history, changes, outcome, error, started)
+            ap._record(url, history, changes, outcome, error, started, progress)
 
         plan = confirmed
         try:
@@ -122,11 +128,11 @@ def run(
                         "(another apply?); nothing was dropped. Run reset again to see the "
                         "new list"
                     )
-                for i, d in enumerate(plan.drops, start=1):
-                    progress(
-                        f"statement {i}/{len(plan.drops)}: drop {d.kind} {', '.join(d.names)}"
-                    )
-                    _execute(conn, d, url)
+                with progress.counter("dropping, statement", len(plan.drops)) as n:
+                    for d in plan.drops:
+                        n.step(f"drop {d.kind} {', '.join(d.names)}")
+                        progress.block(d.sql)
+                        _execute(conn, d, url)
         except DatabaseError as e:
             record([], "failed", str(e))
             raise DatabaseError(

@@ -34,6 +34,7 @@ from schemadiff import types as ty
 from schemadiff.differ import Change
 from schemadiff.errors import DatabaseError, Location, Problem, SchemadiffError, SpecError
 from schemadiff.hazards import Hazard, HazardKind
+from schemadiff.progress import Progress
 from schemadiff.spec import NodeReader
 from schemadiff.sqltext import qualified, quote, string_literal
 
@@ -65,19 +66,31 @@ def default_dir(spec: s.Spec) -> Path | None:
     return d if d.is_dir() else None
 
 
-def load_seeds(directory: str | Path, spec: s.Spec) -> list[SeedTable]:
+def load_seeds(
+    directory: str | Path, spec: s.Spec, progress: Progress | None = None
+) -> list[SeedTable]:
     """Every seed file of `directory`, checked against the spec, parents before children."""
+    progress = progress or Progress()
     d = Path(directory)
     if not d.is_dir():
+        progress.detail(f"seeds: no directory {d}, no seed rows")
         return []
     problems: list[Problem] = []
     seeds: list[SeedTable] = []
-    for path in sorted(d.glob("*.y*ml")):
-        seed = _load_file(path, spec, problems)
-        if seed is not None:
-            seeds.append(seed)
+    files = sorted(d.glob("*.y*ml"))
+    with (
+        progress.phase(f"reading the seed files of {d}"),
+        progress.counter("reading seed file", len(files)) as n,
+    ):
+        for path in files:
+            n.step(path.name)
+            seed = _load_file(path, spec, problems)
+            if seed is not None:
+                seeds.append(seed)
     if problems:
         raise SpecError(problems)
+    rows = sum(len(sd.rows) for sd in seeds)
+    progress.detail(f"seeds: {rows} row{'s' if rows != 1 else ''} of {len(seeds)} tables from {d}")
     return _fk_order(seeds, spec)
 
 

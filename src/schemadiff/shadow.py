@@ -15,7 +15,7 @@ import psycopg
 from schemadiff import db, postgres
 from schemadiff import spec as s
 from schemadiff.errors import DatabaseError, Location, Problem, SchemadiffError, SpecError
-from schemadiff.progress import progress
+from schemadiff.progress import Progress
 from schemadiff.sqltext import quote, string_literal
 
 SHADOW_DB = "postgres"
@@ -32,32 +32,40 @@ class Shadow:
 
 
 @contextmanager
-def shadow_database(spec: s.Spec, major: int, server_url: str | None = None) -> Iterator[Shadow]:
+def shadow_database(
+    spec: s.Spec,
+    major: int,
+    server_url: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Shadow]:
     """Yield a fresh database holding exactly what the spec declares.
 
     By default in a throwaway cluster of `major`; with `server_url` (a server where this
     user may create databases, like Atlas' dev database), in a temporary database there,
     dropped afterwards: no local binaries needed, and no cluster start per plan.
     """
+    progress = progress or Progress()
     started = time.monotonic()
     if server_url is not None:
         with _temporary_database(server_url, major) as url:
-            yield _ready(spec, url, f"on {db.redact_url(server_url)}", started)
+            yield _ready(spec, url, f"on {db.redact_url(server_url)}", started, progress)
         return
-    cluster = postgres.start_ephemeral(postgres.find_install(major))
+    with progress.phase(f"starting a shadow Postgres {major}"):
+        cluster = postgres.start_ephemeral(postgres.find_install(major))
     try:
         # The cluster is private and thrown away: its own database serves as the shadow.
-        yield _ready(spec, cluster.url(SHADOW_DB), f"Postgres {major}", started)
+        yield _ready(spec, cluster.url(SHADOW_DB), f"Postgres {major}", started, progress)
     finally:
         cluster.stop()
 
 
-def _ready(spec: s.Spec, url: str, where: str, started: float) -> Shadow:
-    build(spec, url)
-    equivalent = canonicalize_checks(url, spec.schema)
+def _ready(spec: s.Spec, url: str, where: str, started: float, progress: Progress) -> Shadow:
+    with progress.phase("building the spec in the shadow database"):
+        build(spec, url)
+        equivalent = canonicalize_checks(url, spec.schema)
     for key, form in spec_check_forms(spec).items():
         equivalent.setdefault(key, set()).add(form)
-    progress(f"shadow database ready ({where}, {time.monotonic() - started:.2f}s)")
+    progress.info(f"shadow database ready ({where}, {time.monotonic() - started:.2f}s)")
     return Shadow(url, equivalent)
 
 

@@ -22,7 +22,7 @@ from schemadiff import db, postgres, shadow
 from schemadiff import spec as s
 from schemadiff.errors import SchemadiffError, SpecError
 from schemadiff.plan import Plan, Planner
-from schemadiff.progress import progress
+from schemadiff.progress import Progress
 
 STDIN = "-"
 
@@ -61,20 +61,29 @@ def parse(source: SpecSource) -> s.Spec:
     return s.parse_spec(source.text, source.label)
 
 
-def diff_specs(old: s.Spec, new: s.Spec, major: int | None = None, label: str = "") -> Plan:
+def diff_specs(
+    old: s.Spec,
+    new: s.Spec,
+    major: int | None = None,
+    label: str = "",
+    progress: Progress | None = None,
+) -> Plan:
     """The plan that turns a database built from `old` into `new`.
 
     `major`: the Postgres major to build both in (default: the first local installation).
     `label`: what the plan names as its target (default: the old spec's path).
     """
+    progress = progress or Progress()
     if old.schema != new.schema:
         raise SchemadiffError(
             f"the two specs manage different schemas ('{old.schema}' and '{new.schema}'); "
             "diff compares versions of one spec"
         )
     install = postgres.find_install(major)
-    progress(f"building both specs in a throwaway Postgres {install.major} ({install.source})")
-    cluster = postgres.start_ephemeral(install)
+    progress.info(f"building both specs in a throwaway Postgres {install.major} ({install.source})")
+    progress.detail(f"diff: Postgres {install.version} from {install.bindir}")
+    with progress.phase(f"starting Postgres {install.major}"):
+        cluster = postgres.start_ephemeral(install)
     try:
         admin = cluster.url()
         with db.connection(admin) as conn:
@@ -86,10 +95,13 @@ def diff_specs(old: s.Spec, new: s.Spec, major: int | None = None, label: str = 
                     f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'".encode()
                 )
         old_url, new_url = cluster.url(OLD_DB), cluster.url(NEW_DB)
-        _build(old, old_url, "old")
-        _build(new, new_url, "new")
+        with progress.phase("building both specs"), progress.counter("building spec", 2) as n:
+            n.step("old")
+            _build(old, old_url, "old")
+            n.step("new")
+            _build(new, new_url, "new")
         _rows_unknown(old_url, old.schema)
-        with Planner(new, old_url, shadow_url=new_url) as planner:
+        with Planner(new, old_url, shadow_url=new_url, progress=progress) as planner:
             result = planner.plan()
     finally:
         cluster.stop()

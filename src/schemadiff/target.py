@@ -15,7 +15,7 @@ from pathlib import Path
 from schemadiff import postgres
 from schemadiff.db import redact_url
 from schemadiff.errors import LocalPostgresError
-from schemadiff.progress import progress
+from schemadiff.progress import Progress
 
 LIBPQ_VARS = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGHOSTADDR")
 STATE_DIR = ".schemadiff"
@@ -28,13 +28,16 @@ class Target:
     embedded: bool
 
 
-def resolve(database_url: str | None, spec_path: str) -> Target:
+def resolve(
+    database_url: str | None, spec_path: str, progress: Progress | None = None
+) -> Target:
+    """The database to work on; the embedded one is started when nothing names another."""
     url = database_url or os.environ.get("DATABASE_URL")
     if url:
         return Target(url, redact_url(url), False)
     if any(os.environ.get(v) for v in LIBPQ_VARS):
         return Target("", "(libpq PG* environment)", False)
-    cluster = start_embedded(project_dir(spec_path))
+    cluster = start_embedded(project_dir(spec_path), progress)
     return Target(cluster.url(), f"embedded Postgres {cluster.install.major} ({STATE_DIR}/)", True)
 
 
@@ -75,13 +78,21 @@ def _install_for(data: Path) -> postgres.Install:
     return postgres.find_install(None)
 
 
-def start_embedded(project: Path) -> postgres.Cluster:
+def start_embedded(project: Path, progress: Progress | None = None) -> postgres.Cluster:
+    """The project's embedded cluster, started (created first if needed) unless it runs."""
+    progress = progress or Progress()
     data = _data_dir(project)
     install = _install_for(data)
     cluster = postgres.running(install, data)
     if cluster is None:
-        progress(f"starting the embedded Postgres {install.major} ({install.source}) in {data}")
-        cluster = postgres.start_persistent(install, data)
+        progress.info(
+            f"starting the embedded Postgres {install.major} ({install.source}) in {data}"
+        )
+        progress.detail(f"embedded: Postgres {install.version} from {install.bindir}")
+        with progress.phase(f"starting the embedded Postgres {install.major}"):
+            cluster = postgres.start_persistent(install, data)
+    else:
+        progress.detail(f"embedded Postgres {install.major} already running in {data}")
     return cluster
 
 

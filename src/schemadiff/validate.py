@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +26,12 @@ from schemadiff.errors import NotConvergedError, SchemadiffError
 from schemadiff.hazards import HazardKind
 from schemadiff.model import qualified, quote
 from schemadiff.plan import Plan, Planner
-from schemadiff.progress import progress
+from schemadiff.progress import QUIET, Progress
 
 COPY_DB = "schemadiff_copy"
 # What a secret config value is set to in the copy: its real value never leaves the target.
 SECRET_PLACEHOLDER = "schemadiff-validate-placeholder"
 DUMP_TIMEOUT_S = 600
-QUIET = "SCHEMADIFF_QUIET"
 
 
 def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> str:
@@ -52,14 +49,18 @@ def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> 
         with db.connection(cluster.url()) as admin:
             admin.execute(f"CREATE DATABASE {COPY_DB} TEMPLATE template0 ENCODING 'UTF8'")
         copy_url = cluster.url(COPY_DB)
-        _copy_schema(url, copy_url, spec, cluster.install, dump)
+        _copy_schema(url, copy_url, spec, cluster.install, dump, planner.progress)
         _copy_rows(url, copy_url, spec)
         on_copy, bound = _with_placeholders(plan)
         try:
-            with _quiet():
-                apply.apply_plan(
-                    on_copy, copy_url, apply.Options(allowed_hazards=frozenset(HazardKind))
-                )
+            # No progress from the copy's apply: "applying 3 statements" would read as the
+            # target's.
+            apply.apply_plan(
+                on_copy,
+                copy_url,
+                apply.Options(allowed_hazards=frozenset(HazardKind)),
+                progress=Progress(QUIET),
+            )
         except SchemadiffError as e:
             raise SchemadiffError(
                 f"plan --validate: the plan fails on a copy of {plan.target}:\n{e}\n"
@@ -86,20 +87,6 @@ def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> 
     return f"validated: plan applied to a copy of {plan.target} and converged"
 
 
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """No progress from the copy's apply: "applying 3 statements" would read as the target's."""
-    before = os.environ.get(QUIET)
-    os.environ[QUIET] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[QUIET]
-        else:
-            os.environ[QUIET] = before
-
-
 def _with_placeholders(plan: Plan) -> tuple[Plan, set[str]]:
     """The plan with every secret bound to SECRET_PLACEHOLDER; the names of those keys."""
     changes = []
@@ -116,7 +103,12 @@ def _with_placeholders(plan: Plan) -> tuple[Plan, set[str]]:
 
 
 def _copy_schema(
-    url: str, copy_url: str, spec: s.Spec, install: postgres.Install, dump: bool
+    url: str,
+    copy_url: str,
+    spec: s.Spec,
+    install: postgres.Install,
+    dump: bool,
+    progress: Progress,
 ) -> None:
     pg_dump = Path(install.bin("pg_dump"))
     if dump and pg_dump.is_file():
@@ -126,7 +118,7 @@ def _copy_schema(
         script = _imported_schema(url, spec)
         how = "schemadiff import, no pg_dump"
         why = f"no pg_dump {install.major} in {install.bindir}" if dump else "pg_dump not used"
-        progress(
+        progress.info(
             f"{why}: the copy is built from `schemadiff import` of the target, which leaves "
             "out what the spec cannot express"
         )
@@ -138,7 +130,7 @@ def _copy_schema(
             f"plan --validate: cannot load the schema of {db.redact_url(url)} ({how}) into a "
             f"local Postgres {install.major}: {str(e).strip()}"
         ) from None
-    progress(f"copy of {db.redact_url(url) or 'the target'} made ({how})")
+    progress.info(f"copy of {db.redact_url(url) or 'the target'} made ({how})")
 
 
 def _dump_schema(pg_dump: Path, url: str) -> str:

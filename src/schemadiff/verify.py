@@ -24,6 +24,7 @@ import psycopg
 
 from schemadiff import config, db
 from schemadiff import spec as s
+from schemadiff.progress import Progress
 from schemadiff.seed import SeedTable, load_seeds
 from schemadiff.sqltext import qualified, quote
 
@@ -76,12 +77,18 @@ class Report:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def verify(spec: s.Spec, url: str, seeds_dir: str | Path | None = None) -> Report:
-    """Check the database at `url` against the spec, its seeds and its config keys."""
+def verify(
+    spec: s.Spec, url: str, seeds_dir: str | Path | None = None, progress: Progress | None = None
+) -> Report:
+    """Check the database at `url` against the spec, its seeds and its config keys.
+
+    `seeds_dir`: the seed directory (default: seeds/ next to the spec file).
+    """
     from schemadiff.plan import make_plan  # loads migra
 
-    seeds = load_seeds(seeds_dir if seeds_dir is not None else default_seeds_dir(spec), spec)
-    plan = make_plan(spec, url)
+    directory = Path(seeds_dir) if seeds_dir is not None else default_seeds_dir(spec)
+    seeds = load_seeds(directory, spec, progress)
+    plan = make_plan(spec, url, progress=progress, seeds_dir=directory)
     with db.connection(url) as conn:
         live = _Live.read(conn, spec)
         report = Report(plan.target)
