@@ -252,6 +252,26 @@ def test_plan_and_apply_insert_missing_seed_rows_and_converge(
     assert scalar(db, "select amount from orders where id = 2") == Decimal("9.00")
 
 
+def test_seeds_come_from_the_directory_the_project_file_names(
+    tmp_path: Path, db_url: str, db: psycopg.Connection[Any]
+) -> None:
+    write_spec(tmp_path, SPEC)
+    db.execute(TABLES_SQL.encode())
+    (tmp_path / "schemadiff.toml").write_text('spec = "schema.yaml"\nseeds = "db/rows"\n')
+    rows = tmp_path / "db" / "rows"
+    rows.mkdir(parents=True)
+    (rows / "users.yaml").write_text(USERS_YAML, encoding="utf-8")
+    # seeds/ next to the spec is not the configured directory: it must be ignored
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "users.yaml").write_text("- {id: decoy, email: d@example.com}\n")
+    url = ("--database-url", db_url)
+    r = _cli(tmp_path, "plan", *url)
+    assert "+ seed users alice" in r.stdout and "+ seed users bob" in r.stdout
+    assert "decoy" not in r.stdout
+    r = _cli(tmp_path, "verify", *url, expect=2)
+    assert "missing seed row users id=alice" in r.stdout and "decoy" not in r.stdout
+
+
 # -- managed config keys -----------------------------------------------------------------------
 
 CONFIG_SPEC = """\
