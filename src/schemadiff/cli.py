@@ -186,13 +186,17 @@ def _say(message: str) -> None:
 @SPEC_OPTION
 @_handle_errors
 def validate(spec_path: str) -> None:
-    """Check the spec; print every problem as file:line:col: message (exit 1)."""
+    """Check the spec and its seed files; print every problem as file:line:col: message (exit 1).
+    """
+    from schemadiff.seed import load_seeds
     from schemadiff.spec import load_spec
 
     spec = load_spec(spec_path)
+    # The seed files are part of the project (the pre-commit hook runs on them too).
+    rows = sum(len(t.rows) for t in load_seeds(_project_seeds(spec_path), spec, _progress()))
     _say(
         f"{spec_path}: ok ({len(spec.tables)} tables, {len(spec.functions)} functions, "
-        f"{len(spec.config.keys) if spec.config else 0} config keys)"
+        f"{len(spec.config.keys) if spec.config else 0} config keys, {rows} seed rows)"
     )
     sys.exit(EXIT_OK)
 

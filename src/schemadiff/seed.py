@@ -79,7 +79,7 @@ def load_seeds(
     seeds: list[SeedTable] = []
     files = sorted(d.glob("*.y*ml"))
     with (
-        progress.phase(f"reading the seed files of {d}"),
+        progress.phase(f"reading {d}/"),
         progress.counter("reading seed file", len(files)) as n,
     ):
         for path in files:

@@ -56,6 +56,10 @@ def _data_dir(project: Path) -> Path:
     if pointer.exists():
         return Path(json.loads(pointer.read_text())["data_dir"])
     state.mkdir(parents=True, exist_ok=True)
+    # A local database (and where it lives) must never end up in the project's commits.
+    ignore = state / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# schemadiff's embedded database: local, never committed\n*\n")
     data = state / "data"
     if os.geteuid() == 0 and not _reachable(state):
         key = hashlib.sha256(str(project).encode()).hexdigest()[:16]

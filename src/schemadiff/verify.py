@@ -2,8 +2,8 @@
 
 Objects are checked with the plan machinery: every change a plan would make is something
 missing or different, mapped to one readable line ("missing index idx_users_email", "column
-users.failed_attempts default differs: live 1, spec 0"). Seed rows (seeds/ next to the spec)
-are looked up by primary key, config keys in the config table.
+users.failed_attempts default differs: live 1, spec 0"). Seed rows (seeds/ next to the spec,
+or the directory given) are looked up by primary key, config keys in the config table.
 
 What the database has and the spec does not declare (what a plan would DROP: another table,
 an extra column or index, a config key the spec does not list; and what schemadiff never

@@ -29,6 +29,7 @@ def test_embedded_database_lifecycle(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert "starting the embedded Postgres" in r.stderr
         assert "The database matches the spec." in r.stderr
         assert pointer.exists()
+        assert (tmp_path / ".schemadiff" / ".gitignore").read_text().endswith("\n*\n")
         data = Path(json.loads(pointer.read_text())["data_dir"])
         assert (data / "PG_VERSION").exists()
 

@@ -114,10 +114,23 @@ def test_diff_of_two_specs_needs_no_database(tmp_path: Path) -> None:
     assert same.stdout.startswith("No changes.")
 
 
-def test_diff_reads_the_old_spec_from_stdin_like_git_show(tmp_path: Path) -> None:
+def test_diff_of_two_git_revisions_reads_the_old_one_from_stdin(tmp_path: Path) -> None:
     # `git show origin/main:schema.yaml | schemadiff diff - schema.yaml --format markdown`
-    write_spec(tmp_path, SPEC_T_EXTRA)
-    old_text = "version: 1\n" + SPEC_OLD
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=tmp_path, check=True, capture_output=True, text=True,
+        ).stdout
+
+    git("init", "-q")
+    write_spec(tmp_path, SPEC_OLD)
+    git("add", "schema.yaml")
+    git("commit", "-q", "-m", "old")
+    write_spec(tmp_path, SPEC_T_EXTRA)  # the working copy: the pull request's version
+    old_text = git("show", "HEAD:schema.yaml")
+    assert old_text == "version: 1\n" + SPEC_OLD
     r = run_cli("diff", "-", "--format", "markdown", input=old_text,
                 env=_env_without_database(), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
