@@ -50,7 +50,7 @@ def validate_plan(plan: Plan, planner: Planner, url: str, dump: bool = True) -> 
             admin.execute(f"CREATE DATABASE {COPY_DB} TEMPLATE template0 ENCODING 'UTF8'")
         copy_url = cluster.url(COPY_DB)
         _copy_schema(url, copy_url, spec, cluster.install, dump, planner.progress)
-        _copy_rows(url, copy_url, spec)
+        _copy_rows(url, copy_url, spec, planner.seeds_dir)
         on_copy, bound = _with_placeholders(plan)
         try:
             # No progress from the copy's apply: "applying 3 statements" would read as the
@@ -180,8 +180,9 @@ def _imported_schema(url: str, spec: s.Spec) -> str:
 # -- the rows planning reads -------------------------------------------------------------------
 
 
-def _copy_rows(url: str, copy_url: str, spec: s.Spec) -> None:
-    """Config rows, and live rows of seeded tables that a seed file lists by key.
+def _copy_rows(url: str, copy_url: str, spec: s.Spec, seeds_dir: Path | None) -> None:
+    """Config rows, and live rows of seeded tables that a seed file lists by key (the seeds
+    of `seeds_dir`, the plan's; default: seeds/ next to the spec).
 
     Only those: a second plan compares exactly them. Loaded as a replica (no triggers, no
     foreign key checks), since rows they reference are not copied.
@@ -193,8 +194,8 @@ def _copy_rows(url: str, copy_url: str, spec: s.Spec) -> None:
             if columns:
                 table = qualified(spec.schema, spec.config.table)
                 selects.append((table, columns, f"SELECT {_list(columns)} FROM {table}"))
-        directory = seed.default_dir(spec)
-        for sd in seed.load_seeds(directory, spec) if directory else []:
+        directory = seeds_dir or seed.default_dir(spec)
+        for sd in seed.load_seeds(directory, spec, Progress(QUIET)) if directory else []:
             columns = _columns(live, spec.schema, sd.table)
             if not columns or not sd.rows or any(k not in columns for k in sd.key):
                 continue  # the plan creates the table (or its key)
