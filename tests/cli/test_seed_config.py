@@ -273,7 +273,7 @@ def test_seeds_come_from_the_directory_the_project_file_names(
     assert "2 seed rows)" in _cli(tmp_path, "validate").stderr
     (rows / "users.yaml").write_text("- {id: carol, email: 5}\n")
     r = _cli(tmp_path, "validate", expect=1)
-    assert "db/rows/users.yaml:1:23: users.email: 5 is not a string" in r.stderr
+    assert "db/rows/users.yaml:1:22: users.email: 5 is not a string" in r.stderr
 
 
 # -- managed config keys -----------------------------------------------------------------------
