@@ -1175,7 +1175,16 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)
     try:
         # Named explicitly: `python -m schemadiff` must answer the same completion variable.
-        cli.main(prog_name="schemadiff", complete_var="_SCHEMADIFF_COMPLETE", standalone_mode=True)
-    except KeyboardInterrupt:
+        # Not standalone: click exits 2 on a usage error, which is our "changes present" /
+        # "drifted" code; a typo in a CI job must not read as drift.
+        code = cli.main(
+            prog_name="schemadiff", complete_var="_SCHEMADIFF_COMPLETE", standalone_mode=False
+        )
+    except click.ClickException as e:  # usage errors, bad option values, missing files
+        e.show()
+        sys.exit(EXIT_ERROR)
+    except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)
         sys.exit(EXIT_ERROR)
+    # --help, --version and completion end through click's Exit, returned here as a code.
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

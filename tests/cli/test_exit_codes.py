@@ -162,3 +162,14 @@ def test_unknown_hazard_kind_and_bad_duration_exit_1(tmp_path: Path) -> None:
                 cwd=tmp_path)
     assert r.returncode == 1
     assert "--lock-timeout 'soon' is not a duration" in r.stderr
+
+
+def test_usage_errors_exit_1_never_the_changes_code(tmp_path: Path) -> None:
+    # click's own code for a usage error is 2, which CI would read as "drifted".
+    for args in (("drift", "--no-such-option"), ("plan", "--format", "xml"), ("nope",)):
+        r = run_cli(*args, cwd=tmp_path)
+        assert r.returncode == 1, (args, r.stderr)
+        assert "Usage:" in r.stderr or "No such command" in r.stderr
+        assert r.stdout == ""
+    help_ = run_cli("drift", "--help", cwd=tmp_path)
+    assert help_.returncode == 0 and "Usage:" in help_.stdout

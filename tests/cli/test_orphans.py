@@ -30,8 +30,7 @@ def _holder(scratch: Path, sig: signal.Signals) -> tuple[subprocess.Popen[str], 
         "import time; from schemadiff import cli, postgres\n"
         "import signal; signal.signal(signal.SIGTERM, cli._terminated)\n"
         "c = postgres.start_ephemeral(postgres.find_install())\n"
-        "print('ready', flush=True)\n"
-        "try:\n    time.sleep(120)\nfinally:\n    c.stop()\n"
+        "try:\n    print('ready', flush=True)\n    time.sleep(120)\nfinally:\n    c.stop()\n"
     )
     env = {**os.environ, "SCHEMADIFF_SCRATCH_DIR": str(scratch)}
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
