@@ -18,11 +18,27 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from schemadiff import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTAINER_MAJORS = (15, 18)
+
+# Property tests (tests/property/). Registered here, not in tests/property/conftest.py, so
+# that `--hypothesis-profile=long` finds the profile when pytest configures itself.
+# "ci": the same examples on every run, no example database written to disk.
+# "long": many more, random ones, for a run by hand before a release.
+_SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci", max_examples=200, derandomize=True, deadline=None, database=None,
+    suppress_health_check=_SLOW, print_blob=True,
+)
+settings.register_profile(
+    "long", max_examples=2000, derandomize=False, deadline=None, database=None,
+    suppress_health_check=_SLOW, print_blob=True,
+)
+settings.load_profile(os.environ.get("SCHEMADIFF_HYPOTHESIS_PROFILE", "ci"))
 
 
 @dataclass
@@ -133,17 +149,19 @@ def write_spec(directory: Path, body: str, name: str = "schema.yaml") -> Path:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """tests/cli/ runs on the newest major only: exit codes, output, secrets and locks do not
-    depend on the server version, and every major is covered by tests/acceptance/."""
+    """tests/cli/ and tests/property/ run on the newest major only: exit codes, output,
+    secrets and locks do not depend on the server version, every major is covered by
+    tests/acceptance/, and the property examples are too many to run twice."""
     if len(SERVER_PARAMS) < 2:
         return
     newest = max(SERVER_PARAMS, key=lambda p: int(p.rsplit("-", 1)[1]))
-    cli_dir = Path(__file__).parent / "cli"
+    newest_only = [Path(__file__).parent / "cli", Path(__file__).parent / "property"]
     keep, drop = [], []
     for item in items:
         param = getattr(getattr(item, "callspec", None), "params", {}).get("server")
-        in_cli = Path(str(item.fspath)).is_relative_to(cli_dir)
-        (drop if in_cli and param is not None and param != newest else keep).append(item)
+        path = Path(str(item.fspath))
+        in_newest_only = any(path.is_relative_to(d) for d in newest_only)
+        (drop if in_newest_only and param is not None and param != newest else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -919,9 +919,16 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
         out.append(Change("create", "table", key, _sql(t.create_statement)))
         if t.rowsecurity:
             out.append(Change("alter", "table", key, _sql(t.alter_rls_statement)))
-    out += [Change("alter", "enum", "", _sql(s)) for s in enums_post]
+    # The old version of a changed enum goes last: a column of it that is dropped, or given
+    # another type, still depends on it until its table's alters below.
+    old_versions = {
+        e.drop_statement_with_rename(e.name + "__old_version_to_be_dropped")
+        for e in enums_changed.values()
+    }
+    out += [Change("alter", "enum", "", _sql(s)) for s in enums_post if s not in old_versions]
     for key, t in modified.items():
         out += _table_alters(key, a.tables[key], t, ctx, later)
+    out += [Change("alter", "enum", "", _sql(s)) for s in enums_post if s in old_versions]
     _, _, seq_modified, _ = differences(a.sequences, b.sequences)
     for key, seq in b.sequences.items():
         owner = seq.quoted_table_and_column_name

@@ -207,8 +207,10 @@ class Planner:
         shadow_server: str | None = None,
         progress: Progress | None = None,
         seeds_dir: Path | None = None,
+        equivalent_checks: dict[str, set[str]] | None = None,
     ) -> None:
-        """`shadow_url`: a database already holding the spec (benchmarks, `diff`).
+        """`shadow_url`: a database already holding the spec (benchmarks, `diff`, tests);
+        `equivalent_checks`: its CHECKs' other forms, as shadow.prepare returns them.
         `shadow_server`: build the shadow in a temporary database there (--shadow-server).
         `seeds_dir`: where the seed files are (default: seeds/ next to the spec file)."""
         self.spec = spec
@@ -219,7 +221,7 @@ class Planner:
         self.seeds_dir = seeds_dir
         self._stack = ExitStack()
         self._shadow: differ.Snapshot | None = None
-        self._equivalent: dict[str, set[str]] = {}
+        self._equivalent: dict[str, set[str]] = dict(equivalent_checks or {})
         self._seeds: list[seed.SeedTable] | None = None
 
     def __enter__(self) -> Planner:

@@ -61,11 +61,20 @@ def shadow_database(
 
 def _ready(spec: s.Spec, url: str, where: str, started: float, progress: Progress) -> Shadow:
     with progress.phase("building the spec in the shadow database"):
-        build(spec, url)
-        equivalent = canonicalize_checks(url, spec.schema)
+        shadow = prepare(spec, url)
+    progress.info(f"shadow database ready ({where}, {time.monotonic() - started:.2f}s)")
+    return shadow
+
+
+def prepare(spec: s.Spec, url: str) -> Shadow:
+    """Build the spec into the empty database at `url` and make it a shadow.
+
+    A shadow need not have a cluster of its own: the tests put many on one server.
+    """
+    build(spec, url)
+    equivalent = canonicalize_checks(url, spec.schema)
     for key, form in spec_check_forms(spec).items():
         equivalent.setdefault(key, set()).add(form)
-    progress.info(f"shadow database ready ({where}, {time.monotonic() - started:.2f}s)")
     return Shadow(url, equivalent)
 
 
