@@ -925,7 +925,20 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
         e.drop_statement_with_rename(e.name + "__old_version_to_be_dropped")
         for e in enums_changed.values()
     }
-    out += [Change("alter", "enum", "", _sql(s)) for s in enums_post if s not in old_versions]
+    # migra puts back the old default of a column it recasts to the new enum; a default the
+    # spec changes is set by the column's own alters below (the old one may be a gone label).
+    stale_defaults = {
+        old.add_default_statement(key)
+        for key, t in modified.items()
+        for name, c in t.columns.items()
+        if (old := a.tables[key].columns.get(name)) is not None
+        and old.is_enum and c.is_enum and old.default and old.default != c.default
+    }
+    out += [
+        Change("alter", "enum", "", _sql(s))
+        for s in enums_post
+        if s not in old_versions and s not in stale_defaults
+    ]
     for key, t in modified.items():
         out += _table_alters(key, a.tables[key], t, ctx, later)
     out += [Change("alter", "enum", "", _sql(s)) for s in enums_post if s in old_versions]

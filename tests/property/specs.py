@@ -120,7 +120,7 @@ def _column(
 ) -> Any:
     type_ = _type(draw, column, enums)
     out: dict[str, Any] = {"type": type_}
-    if draw(st.booleans()):
+    if draw(st.integers(0, 2)) == 0:
         out["nullable"] = False
     if type_ not in SERIAL_TYPES:
         how = draw(st.sampled_from(("none", "none", "literal", "sql", "identity")))
@@ -256,7 +256,7 @@ def specs(draw: st.DrawFn) -> Drawn:
         col = tables[t]["columns"][c]
         return str(col if isinstance(col, str) else col["type"])
 
-    for t, body in tables.items():
+    for body in tables.values():
         keys = [c for c in body["columns"] if keyable(c)]
         if keys and draw(st.booleans()):
             pk = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=2, unique=True))
