@@ -840,6 +840,14 @@ def test_pagila_imports_and_round_trips(server: Server, db_url: str, tmp_path: P
             conn.execute(change.sql.encode())
     assert managed_changes(server, empty, spec) == []
 
+    # So does `schemadiff render`'s script, and that database imports as the same spec.
+    rendered = make_database(server)
+    run_sql(rendered, render_sql(spec))
+    assert_round_trip(server, rendered, spec)
+    again = import_database(rendered)
+    assert again.unmanaged == []
+    assert again.text == imported.text
+
 
 # --- the command line ---------------------------------------------------------------------------
 
