@@ -1083,7 +1083,11 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
             else ()
         )
         clause(c.alter_not_null_clause, hz)
-    if c.is_identity != old.is_identity or c.is_identity_always != old.is_identity_always:
+    identity_changed = (
+        c.is_identity != old.is_identity or c.is_identity_always != old.is_identity_always
+    )
+    # An identity is added once the column has its integer type, but dropped before it changes.
+    if identity_changed and not identity_added:
         clause(c.alter_identity_clause(old))
     if not_null_dropped:
         clause(c.alter_not_null_clause)
@@ -1109,6 +1113,8 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
                 )
             )
         clause(sql, tuple(hazards))
+    if identity_changed and identity_added:
+        clause(c.alter_identity_clause(old))
     return out
 
 

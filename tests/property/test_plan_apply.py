@@ -190,12 +190,29 @@ ENUM_DEFAULT = (
           {"tc": {"columns": {"mood": {"type": "eb", "default": "v3"}}}}),
 )
 
+# A numeric column made an integer identity got its identity before its new type.
+IDENTITY_AFTER_TYPE = (
+    _spec({}, {"ta": {"columns": {"n1": "numeric(10,2)"}}}),
+    _spec({}, {"ta": {"columns": {"n1": {"type": "integer", "identity": "always"}}}}),
+)
+# Known, not fixed: a serial column made an identity gets its identity while the serial's
+# sequence still exists, so the identity's sequence is ta_n1_seq1, not ta_n1_seq (a plan is
+# empty all the same; only the sequence's name differs from a fresh build).
+SERIAL_TO_IDENTITY = (
+    _spec({}, {"ta": {"columns": {"n1": "serial"}}}),
+    _spec({}, {"ta": {"columns": {"n1": {"type": "integer", "identity": "always"}}}}),
+)
+
 
 @given(a=specs(), b=specs())
 @example(*ENUM_COLUMN_DROPPED)
 @example(*ENUM_COMMENT)
 @example(*VIEW_COMMENT)
 @example(*ENUM_DEFAULT)
+@example(*IDENTITY_AFTER_TYPE)
+@example(*SERIAL_TO_IDENTITY).xfail(
+    raises=AssertionError, reason="serial to identity: the identity's sequence is named *_seq1"
+)
 def test_any_spec_to_any_spec(server: Server, a: Drawn, b: Drawn) -> None:
     spec_a, spec_b = parse(a, "a"), parse(b, "b")
     live, shadow_b = databases(server, 2)
