@@ -659,6 +659,13 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
         hazards=(Hazard(HazardKind.DATA_LOSS, "drops a schema and everything in it"),),
     )
     dropped = {c.name for c in out if c.action == "drop"}
+    # An enum migra creates again (the old one renamed away, then dropped) loses its comment.
+    statements = {c.sql for c in out}
+    types.recreated |= {
+        f"TYPE {quote(e.schema)}.{quote(e.name)}"
+        for e in a.enums.values()
+        if _sql(e.alter_rename_statement(e.name + "__old_version_to_be_dropped")) in statements
+    }
     live_comments = _without_comments_of(live.comments, a, dropped)
     live_comments = {k: v for k, v in live_comments.items() if k not in types.recreated}
     comments = _comments(live_comments, target.comments)
