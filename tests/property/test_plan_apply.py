@@ -64,7 +64,7 @@ def databases(server: Server, n: int) -> list[str]:
 def plan_for(spec: Spec, live: str, shadow_url: str) -> Planner:
     """A planner whose shadow is `shadow_url`, built from the spec here."""
     shadow = prepare(spec, shadow_url)
-    return Planner(spec, live, shadow.url, shadow.equivalent_checks)
+    return Planner(spec, live, shadow.url, equivalent_checks=shadow.equivalent_checks)
 
 
 def extra_catalog(url: str) -> dict[str, Any]:
