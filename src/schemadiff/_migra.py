@@ -52,6 +52,7 @@ def _import() -> dict[str, Any]:
             import migra.changes
             import migra.util
             import schemainspect
+            import schemainspect.pg.obj
     finally:
         inspect.stack = original_stack
         if shim is not None and sys.modules.get("pkg_resources") is shim:
@@ -63,6 +64,7 @@ def _import() -> dict[str, Any]:
         "statements_from_differences": migra.changes.statements_from_differences,
         "differences": migra.util.differences,
         "get_inspector": schemainspect.get_inspector,
+        "InspectedFunction": schemainspect.pg.obj.InspectedFunction,
     }
 
 
@@ -73,3 +75,4 @@ get_selectable_differences = _m["get_selectable_differences"]
 statements_from_differences = _m["statements_from_differences"]
 differences = _m["differences"]
 get_inspector = _m["get_inspector"]
+InspectedFunction = _m["InspectedFunction"]

@@ -264,6 +264,11 @@ select
                      replace(c.relname, '"', '""'), replace(t.tgname, '"', '""'))
          from pg_trigger t join pg_class c on c.oid = t.tgrelid
          join pg_namespace n on n.oid = c.relnamespace where t.oid = d.objid)
+    when 'pg_policy'::regclass then
+      (select format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
+                     replace(c.relname, '"', '""'), replace(p.polname, '"', '""'))
+         from pg_policy p join pg_class c on c.oid = p.polrelid
+         join pg_namespace n on n.oid = c.relnamespace where p.oid = d.objid)
     when 'pg_attrdef'::regclass then
       (select format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
                      replace(c.relname, '"', '""'), replace(a.attname, '"', '""'))
@@ -417,6 +422,15 @@ def table_rows(conn: psycopg.Connection[Any], url: str, schema: str) -> TableRow
         {"schema": schema},
     ).fetchall()
     return TableRows(url, {str(k): (int(t), int(p), str(r)) for k, t, p, r in rows})
+
+
+def missing_roles(conn: psycopg.Connection[Any], names: list[str]) -> list[str]:
+    """The roles of `names` the server does not have."""
+    if not names:
+        return []
+    rows = conn.execute("select rolname from pg_roles where rolname = any(%s)", (names,))
+    found = {str(r[0]) for r in rows.fetchall()}
+    return [n for n in names if n not in found]
 
 
 def other_schemas(conn: psycopg.Connection[Any], schema: str) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +27,7 @@ from schemadiff import renames as rn
 from schemadiff import types as pgtypes
 from schemadiff._migra import Changes as MigraChanges
 from schemadiff._migra import (
+    InspectedFunction,
     differences,
     get_enum_modifications,
     get_inspector,
@@ -182,7 +183,7 @@ def snapshot(
     """Inspect one database (one schema of it); remove and name what the spec cannot express.
 
     `manages`: the kinds compared only when the spec declares them (Spec.manages): "views",
-    "sequences" (standalone ones; those of serial columns are always compared).
+    "sequences" (standalone ones; those of serial columns are always compared), "procedures".
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -192,6 +193,8 @@ def snapshot(
     reads = {}
     if "views" in manages or "materialized_views" in manages:
         reads = view_dependencies(conn, schema)
+    for f in inspector.functions.values():
+        _compare_options(f)
     held = _remove_unmanaged(inspector, schema, manages, reads)
     unmanaged += sorted(h.report for h in held if h.report)
     for f in inspector.functions.values():
@@ -204,6 +207,8 @@ def snapshot(
     if "views" in manages:
         views = view_options(conn, schema)
     raw = conn
+    for p in inspector.rlspolicies.values():
+        p.roles = sorted(p.roles or [])  # the catalog's order of roles means nothing
     # Detach from the connection: a snapshot is plain data (and can be cached on disk).
     inspector.c = inspector.engine = inspector.dialect = None
     return Snapshot(
@@ -219,6 +224,29 @@ def snapshot(
         composites=db.composite_types(raw, schema) if "types" in manages else {},
         matviews=db.materialized_views(raw, schema) if "materialized_views" in manages else {},
     )
+
+
+class _Routine(InspectedFunction):  # type: ignore[misc]
+    """A function or procedure compared with its options too (schemainspect compares only
+    volatility, strictness and security): LEAKPROOF, PARALLEL, COST, ROWS, SET and the
+    argument defaults, all of which its definition's header shows."""
+
+    options: str = ""
+
+    def __eq__(self, other: object) -> bool:
+        return bool(super().__eq__(other)) and self.options == getattr(other, "options", None)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _compare_options(f: Any) -> None:
+    lines = str(f.full_definition or "").split("\n")
+    body_at = next((n for n, line in enumerate(lines) if line.startswith("AS ")), len(lines))
+    f.__class__ = _Routine
+    # The first line without the routine's name (a declared rename changes only the name):
+    # its arguments, with their defaults.
+    arguments = lines[0].partition("(")[2]
+    f.options = "\n".join([arguments, *lines[1:body_at]])
 
 
 @dataclass
@@ -297,14 +325,18 @@ def _remove_unmanaged(
         take("materialized_views", "materialized view")
     take("composite_types", "composite type")
     take("domains", "domain")
-    take("rlspolicies", "policy")
     take("collations", "collation")
     take(
         "sequences",
         "sequence",
         keep=lambda s: bool(s.quoted_table_and_column_name) or "sequences" in manages,
     )
-    take("functions", "routine", keep=lambda f: getattr(f, "kind", "f") == "f")
+    take(
+        "functions",
+        "routine",
+        keep=lambda f: getattr(f, "kind", "f") == "f"
+        or (f.kind == "p" and "procedures" in manages),
+    )
     for key, t in list(i.tables.items()):
         if t.is_partitioned or t.is_partitioning_child_table:
             drop("tables", key, "partitioned table")
@@ -316,12 +348,9 @@ def _remove_unmanaged(
         if reason := _table_problem(t, schema, enums, extensions, foreign_types):
             drop("tables", key, "table", reason)
             foreign_types[t.name] = foreign_types[key] = "table"
-    overloads = Counter(f.name for f in i.functions.values())
     for key, f in list(i.functions.items()):
-        if overloads[f.name] > 1:
-            drop("functions", key, "function", "overloaded; the spec names functions alone")
-        elif reason := _function_problem(f, i, foreign_types):
-            drop("functions", key, "function", reason)
+        if reason := _function_problem(f, i, foreign_types):
+            drop("functions", key, "procedure" if f.kind == "p" else "function", reason)
 
     def managed(key: str) -> bool:
         kinds = ("tables", "views", "functions", "enums", "sequences", "materialized_views")
@@ -366,6 +395,9 @@ def _remove_unmanaged(
             drop("triggers", key, "trigger" if on in i.views else None, "on a view", parent=on)
         elif reason := _trigger_problem(tg, i.functions):
             drop("triggers", key, "trigger", reason)
+    for key, p in list(i.rlspolicies.items()):
+        if p.quoted_full_table_name not in i.tables:
+            drop("rlspolicies", key, None, parent=p.quoted_full_table_name)
     for key, sq in list(i.sequences.items()):
         owner = _quoted(sq.schema, sq.table_name) if sq.table_name else None
         if owner and owner not in i.tables:
@@ -409,8 +441,6 @@ def _table_problem(
     t: Any, schema: str, enums: set[str], extensions: list[str], foreign_types: dict[str, str]
 ) -> str | None:
     """Why the spec cannot write this table (None: it can)."""
-    if t.rowsecurity or t.forcerowsecurity:
-        return "row level security"
     for c in t.columns.values():
         if c.is_generated:
             return f"column {c.name} is generated"
@@ -428,7 +458,15 @@ def _table_problem(
     return None
 
 
-_FUNCTION_OPTIONS = ("IMMUTABLE", "STABLE", "SECURITY DEFINER")
+# The options of a function's header (as pg_get_functiondef prints them) the spec can write:
+# a word, or a word and the value after it.
+_FUNCTION_OPTIONS = frozenset({"IMMUTABLE", "STABLE", "STRICT", "LEAKPROOF"})
+_FUNCTION_OPTION_PAIRS = {
+    "SECURITY": {"DEFINER"},
+    "PARALLEL": {"SAFE", "RESTRICTED"},
+    "COST": None,
+    "ROWS": None,
+}
 
 
 def _function_problem(f: Any, i: Any, foreign_types: dict[str, str]) -> str | None:
@@ -440,13 +478,20 @@ def _function_problem(f: Any, i: Any, foreign_types: dict[str, str]) -> str | No
     if body_at is None:
         return "SQL-standard body (BEGIN ATOMIC or RETURN)"
     for line in lines[1:body_at]:
-        words = line.strip()
-        if words.startswith(("RETURNS ", "LANGUAGE ")):
+        words = line.split()
+        if not words or words[0] in ("RETURNS", "LANGUAGE", "SET"):
             continue
-        for option in _FUNCTION_OPTIONS:
-            words = words.replace(option, "")
-        if words.strip():
-            return " ".join(words.split())
+        while words:
+            word = words.pop(0)
+            if word in _FUNCTION_OPTIONS:
+                continue
+            if word in _FUNCTION_OPTION_PAIRS and words:
+                allowed = _FUNCTION_OPTION_PAIRS[word]
+                value = words.pop(0)
+                if allowed is None or value in allowed:
+                    continue
+                return f"{word} {value}"
+            return " ".join([word, *words])
     returns = _result_type(f)
     if returns in foreign_types:
         return f"returns {returns}, a {foreign_types[returns]}"
@@ -521,22 +566,14 @@ def _index_problem(ix: Any) -> str | None:
     return None
 
 
-# What a trigger the spec can write looks like, as pg_get_triggerdef prints it.
-_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"(),.]+)'
-TRIGGER_FORM = re.compile(
-    rf"CREATE TRIGGER (?P<name>{_IDENT}) (?P<timing>BEFORE|AFTER|INSTEAD OF) "
-    r"(?P<events>(?:INSERT|UPDATE|DELETE|TRUNCATE)(?: OR (?:INSERT|UPDATE|DELETE|TRUNCATE))*) "
-    rf"ON (?P<table>{_IDENT}(?:\.{_IDENT})?) FOR EACH (?P<for_each>ROW|STATEMENT)"
-    rf"(?: WHEN \((?P<when>.*)\))? EXECUTE FUNCTION (?P<function>{_IDENT}(?:\.{_IDENT})?)\(\)",
-    re.DOTALL,
-)
-
-
 def _trigger_problem(tg: Any, functions: Mapping[str, Any]) -> str | None:
-    if tg.enabled != "O":
-        return "disabled or replica-only"
-    if not TRIGGER_FORM.fullmatch(str(tg.full_definition)):
-        return "UPDATE OF, REFERENCING, arguments or a constraint trigger"
+    if tg.enabled not in ("O", "D"):
+        return "ENABLE REPLICA or ENABLE ALWAYS"
+    parts = sqlread.trigger_parts(str(tg.full_definition))
+    if parts is None:
+        return "its definition does not parse"
+    if parts.from_table:
+        return "a constraint trigger with FROM (referenced table)"
     if f"{_quoted(tg.proc_schema, tg.proc_name)}()" not in functions:
         return f"calls {tg.proc_schema}.{tg.proc_name}, which is not managed"
     return None
@@ -566,6 +603,7 @@ def fingerprint(snap: Snapshot, extra: Iterable[str] = ()) -> str:
         "indexes",
         "constraints",
         "triggers",
+        "rlspolicies",
     ):
         for key, obj in sorted(getattr(i, attr).items()):
             parts.append(f"{attr}|{key}|{_definition(obj)}")
@@ -581,6 +619,8 @@ def fingerprint(snap: Snapshot, extra: Iterable[str] = ()) -> str:
 
 
 def _definition(obj: Any) -> str:
+    if isinstance(obj, _Routine):
+        return f"{obj.options}\n{obj.definition}"
     if hasattr(obj, "columns"):
         cols = ",".join(
             f"{c.name}:{c.dbtypestr}:{c.not_null}:{c.default}:{c.collation}:{c.is_identity}"
@@ -631,7 +671,12 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     # Checks and triggers calling a function that is dropped and created again go with it.
     gone_functions = _replaced_function_names(a, b)
     also_triggers = {k for k, t in a.triggers.items() if t.proc_name in gone_functions}
-    out += _simple("trigger", a.triggers, b.triggers, drops=True, also=also_triggers)
+    toggled = _toggled_triggers(a, b, also_triggers)
+    a_triggers = {k: v for k, v in a.triggers.items() if k not in toggled}
+    b_triggers = {k: v for k, v in b.triggers.items() if k not in toggled}
+    out += _simple("trigger", a_triggers, b_triggers, drops=True, also=also_triggers)
+    policy_drops, policies_later = _policy_changes(a, b)
+    out += policy_drops
     rebuilt = _fks_on_replaced_unique_indexes(a, b) | _checks_calling(a, b, gone_functions)
     out += _simple("constraint", _non_pk(a), _non_pk(b), drops=True, also=rebuilt)
     ctx.replaced |= also_triggers | rebuilt
@@ -651,7 +696,9 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += _selectables(a, b, creations=True, skip=_early_function_keys(a, b))
     out += _view_option_changes(live, target, out)
     out = _materialized_view_changes(ctx, out)
-    out += _simple("trigger", a.triggers, b.triggers, creations=True, also=also_triggers)
+    out += _simple("trigger", a_triggers, b_triggers, creations=True, also=also_triggers)
+    out += [_trigger_toggle(b.triggers[k]) for k in sorted(toggled)]
+    out += _force_rls(a, b) + policies_later
     add(
         ch.schemas(drops_only=True),
         "drop",
@@ -722,6 +769,88 @@ def _without_comments_of(
     return {k: v for k, v in comments.items() if k not in gone}
 
 
+def _toggled_triggers(a: Any, b: Any, replaced: set[str]) -> set[str]:
+    """Triggers that differ only in being enabled or disabled: ALTER TABLE, not re-created."""
+    return {
+        k
+        for k, t in a.triggers.items()
+        if k in b.triggers
+        and k not in replaced
+        and t.full_definition == b.triggers[k].full_definition
+        and t.enabled != b.triggers[k].enabled
+    }
+
+
+def _trigger_toggle(tg: Any) -> Change:
+    state = "DISABLE" if tg.enabled == "D" else "ENABLE"
+    return Change(
+        "alter",
+        "trigger",
+        tg.quoted_full_name,
+        f"ALTER TABLE {tg.quoted_full_selectable_name} {state} TRIGGER {_quoted(tg.name)}",
+    )
+
+
+def _force_rls(a: Any, b: Any) -> list[Change]:
+    """FORCE ROW LEVEL SECURITY (schemainspect compares only whether RLS is enabled)."""
+    out = []
+    for key, t in b.tables.items():
+        before = a.tables.get(key)
+        if bool(t.forcerowsecurity) != bool(before is not None and before.forcerowsecurity):
+            word = "force" if t.forcerowsecurity else "no force"
+            out.append(
+                Change("alter", "table", key, f"alter table {key} {word} row level security")
+            )
+    return out
+
+
+def _policy_sql(p: Any) -> str:
+    roles = ", ".join("public" if r == "public" else _quoted(r) for r in p.roles)
+    using = f" using ({p.qual})" if p.qual else ""
+    check = f" with check ({p.withcheck})" if p.withcheck else ""
+    return (
+        f"create policy {_quoted(p.name)} on {p.quoted_full_table_name} as "
+        f"{p.permissiveness} for {p.commandtype_keyword} to {roles}{using}{check}"
+    )
+
+
+def _policy_changes(a: Any, b: Any) -> tuple[list[Change], list[Change]]:
+    """Row-level security policies: the drops (before columns they read can go) and the
+    creations and ALTER POLICY statements (after the tables and functions they use).
+
+    A policy whose command or permissiveness changes, or that loses its USING or WITH CHECK,
+    is dropped and created again; otherwise ALTER POLICY changes roles and expressions."""
+    old, new = a.rlspolicies, b.rlspolicies
+    drops: list[Change] = []
+    later: list[Change] = []
+    for key in sorted(old):
+        p = old[key]
+        if key not in new:
+            if p.quoted_full_table_name in b.tables:  # else DROP TABLE takes it along
+                drops.append(Change("drop", "policy", key, _sql(p.drop_statement)))
+            continue
+        q = new[key]
+        same = (p.commandtype, p.permissive, p.roles, p.qual, p.withcheck) == (
+            q.commandtype, q.permissive, q.roles, q.qual, q.withcheck
+        )
+        if same:
+            continue
+        if (p.commandtype, p.permissive) != (q.commandtype, q.permissive) or (
+            (p.qual and not q.qual) or (p.withcheck and not q.withcheck)
+        ):
+            drops.append(Change("drop", "policy", key, _sql(p.drop_statement)))
+            later.append(Change("alter", "policy", key, _policy_sql(q)))
+            continue
+        roles = ", ".join("public" if r == "public" else _quoted(r) for r in q.roles)
+        sql = f"alter policy {_quoted(q.name)} on {q.quoted_full_table_name} to {roles}"
+        sql += f" using ({q.qual})" if q.qual else ""
+        sql += f" with check ({q.withcheck})" if q.withcheck else ""
+        later.append(Change("alter", "policy", key, sql))
+    for key in sorted(set(new) - set(old)):
+        later.append(Change("create", "policy", key, _policy_sql(new[key])))
+    return drops, later
+
+
 def _without_redundant_drops(changes: list[Change], a: Any, b: Any) -> list[Change]:
     """DROP TABLE takes its indexes, checks, keys and triggers along: don't list them twice.
 
@@ -790,6 +919,8 @@ def _simple(
         for key in list(added) + list(modified):
             obj = new[key]
             stmts = getattr(obj, "safer_create_statements", None) or [obj.create_statement]
+            if kind == "trigger":  # a disabled trigger: CREATE TRIGGER; ALTER TABLE ... DISABLE
+                stmts = [part for st in stmts for part in st.split(";\n") if part.strip()]
             action = "alter" if key in modified else "create"
             out += [Change(action, kind, key, _sql(s)) for s in stmts]
     return out
@@ -834,10 +965,18 @@ def _early_function_keys(a: Any, b: Any) -> set[str]:
 
 
 def _replaceable(old: Any, new: Any) -> bool:
-    """True when CREATE OR REPLACE turns `old` into `new` (migra misses a new return type)."""
-    return bool(new.can_replace(old)) and getattr(new, "result_string", None) == getattr(
-        old, "result_string", None
+    """True when CREATE OR REPLACE turns `old` into `new` (migra misses a new return type,
+    and that Postgres refuses to remove an argument's default that way)."""
+    return (
+        bool(new.can_replace(old))
+        and getattr(new, "result_string", None) == getattr(old, "result_string", None)
+        and _defaults(new) >= _defaults(old)
     )
+
+
+def _defaults(f: Any) -> int:
+    """How many arguments of a function have a default (unknown: none)."""
+    return sqlread.argument_defaults(str(getattr(f, "full_definition", "") or "")) or 0
 
 
 def _early_functions(a: Any, b: Any) -> list[Change]:
@@ -847,7 +986,9 @@ def _early_functions(a: Any, b: Any) -> list[Change]:
     out = [Change("alter", "setting", "", "SET LOCAL check_function_bodies = off")]
     for key in sorted(keys):
         action = "alter" if key in a.selectables else "create"
-        out.append(Change(action, "function", key, _sql(b.selectables[key].create_statement)))
+        f = b.selectables[key]
+        kind = "procedure" if getattr(f, "kind", "f") == "p" else "function"
+        out.append(Change(action, kind, key, _sql(f.create_statement)))
     return out
 
 
@@ -890,10 +1031,12 @@ def _selectables(
         key = names.get(_sql(sql), "")
         obj = kind_of.get(key)
         kind = "function" if obj is None or obj.relationtype == "f" else "view"
+        if kind == "function" and getattr(obj, "kind", "f") == "p":
+            kind = "procedure"
         action = "drop" if drops else ("alter" if key in modified else "create")
         hazards: tuple[Hazard, ...] = ()
         cascade = False
-        if drops and ctx is not None and kind == "function" and key in sel_a:
+        if drops and ctx is not None and kind in ("function", "procedure") and key in sel_a:
             hazards, cascade = ctx.function_drop(key)
         sql = _sql(sql) + (" cascade" if cascade else "")
         out.append(Change(action, kind, key, sql, hazards=hazards))
@@ -1623,7 +1766,7 @@ class _Context:
         if self._handled is None:
             a, b = self.a, self.b
             found = set(self.replaced) | set(self.forgotten)
-            for attr in ("constraints", "triggers", "indexes", "selectables"):
+            for attr in ("constraints", "triggers", "indexes", "selectables", "rlspolicies"):
                 _, removed, modified, _ = differences(getattr(a, attr), getattr(b, attr))
                 found |= set(removed) | set(modified)
             for key, t in a.tables.items():
@@ -1698,11 +1841,13 @@ class _Context:
         """The hazards of dropping live function `key`, and whether the drop must CASCADE."""
         f = self.a.selectables[key]
         hazards: list[Hazard] = []
-        successor = next(
+        # Its successor: itself with a new return type, else a new overload of its name
+        # (an overload the spec keeps is no successor: this one is just dropped).
+        successor = self.b.functions.get(key) or next(
             (
                 g
-                for g in self.b.functions.values()
-                if g.schema == f.schema and g.name == f.name
+                for k, g in self.b.functions.items()
+                if g.schema == f.schema and g.name == f.name and k not in self.a.functions
             ),
             None,
         )

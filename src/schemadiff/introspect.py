@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from schemadiff import db, differ
+from schemadiff import db, differ, sqlread
 from schemadiff import types as pgtypes
 from schemadiff.errors import DatabaseError, SchemadiffError, SpecError
 from schemadiff.progress import Progress
@@ -28,7 +28,7 @@ from schemadiff.yamlout import Flow, dump, fits_on_one_line, flow_width
 
 # Both kinds are read (and written) on import; a spec without them leaves them unmanaged.
 IMPORTED_KINDS = frozenset(
-    {"views", "sequences", "extensions", "domains", "types", "materialized_views"}
+    {"views", "sequences", "extensions", "domains", "types", "materialized_views", "procedures"}
 )
 _FK_ACTIONS = {
     "a": "no action",
@@ -171,7 +171,7 @@ select i.indrelid, ic.relname, i.indisunique, am.amname, i.indnkeyatts,
 
 _TRIGGERS_SQL = """
 select t.tgrelid, t.tgname, pg_get_triggerdef(t.oid), p.proname,
-       obj_description(t.oid, 'pg_trigger')
+       obj_description(t.oid, 'pg_trigger'), t.tgenabled
   from pg_trigger t join pg_proc p on p.oid = t.tgfoid
   join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = %(schema)s and not t.tgisinternal
@@ -180,10 +180,13 @@ select t.tgrelid, t.tgname, pg_get_triggerdef(t.oid), p.proname,
 
 _FUNCTIONS_SQL = """
 select p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
-       l.lanname, p.provolatile, p.prosecdef, p.prosrc, obj_description(p.oid, 'pg_proc')
+       l.lanname, p.provolatile, p.prosecdef, p.prosrc, obj_description(p.oid, 'pg_proc'),
+       pg_get_function_identity_arguments(p.oid),
+       p.prokind, p.proisstrict, p.proleakproof, p.proparallel, p.procost, p.prorows,
+       p.proretset, p.proconfig
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   join pg_language l on l.oid = p.prolang
- where n.nspname = %(schema)s and p.prokind = 'f'
+ where n.nspname = %(schema)s and p.prokind in ('f', 'p')
  order by p.proname, p.oid
 """
 
@@ -465,6 +468,7 @@ class _Writer:
         tables = self._tables()  # before sequences: serial columns claim theirs
         sequences = self._sequences()
         functions = self._functions()
+        procedures = self._functions("p")
         views = self._views()
         domains, types, matviews = self._domains(), self._types(), self._matviews()
         for key, value in (
@@ -473,6 +477,7 @@ class _Writer:
             ("types", types),
             ("sequences", sequences),
             ("functions", functions),
+            ("procedures", procedures),
             ("tables", tables),
             ("views", views),
             ("materialized_views", matviews),
@@ -582,7 +587,34 @@ class _Writer:
         ]
         if triggers:
             table["triggers"] = triggers
+        self._security(name, table)
         return table
+
+    def _security(self, name: str, table: dict[str, Any]) -> None:
+        """Row-level security and the table's policies, as the differ reads them."""
+        t = self.i.tables[_q(self.schema, name)]
+        if t.rowsecurity:
+            table["row_level_security"] = True
+        if t.forcerowsecurity:
+            table["force_row_level_security"] = True
+        policies: dict[str, Any] = {}
+        for p in self.i.rlspolicies.values():
+            if p.table_name != name:
+                continue
+            item: dict[str, Any] = {}
+            if p.commandtype != "*":
+                item["command"] = p.commandtype_keyword
+            if not p.permissive:
+                item["permissive"] = False
+            if p.roles != ["public"]:
+                item["roles"] = list(p.roles)
+            if p.qual:
+                item["using"] = p.qual
+            if p.withcheck:
+                item["with_check"] = p.withcheck
+            policies[p.name] = _item(item)
+        if policies:
+            table["policies"] = policies
 
     def _column(
         self, table: str, c: _Column, in_pk: bool, unique: bool, check: str | None
@@ -675,20 +707,36 @@ class _Writer:
         return _item(item)
 
     def _trigger(self, r: tuple[Any, ...]) -> Any:
-        _, name, definition, function, comment = r
-        m = differ.TRIGGER_FORM.fullmatch(definition)
-        if m is None:  # the differ would have taken it out
+        _, name, definition, function, comment, enabled = r[:6]
+        parts = sqlread.trigger_parts(definition)
+        if parts is None:  # the differ would have taken it out
             raise SchemadiffError(f"cannot read trigger {name} ({definition})")
         item: dict[str, Any] = {
             "name": name,
             "function": function,
-            "timing": m.group("timing").lower(),
-            "events": [e.lower() for e in m.group("events").split(" OR ")],
+            "timing": parts.timing,
+            "events": parts.events,
         }
-        if m.group("for_each") != "ROW":
-            item["for_each"] = m.group("for_each").lower()
-        if m.group("when") is not None:
-            item["when"] = _unwrap(m.group("when"))
+        if parts.update_of:
+            item["update_of"] = parts.update_of
+        if parts.for_each != "row":
+            item["for_each"] = parts.for_each
+        if parts.when is not None:
+            item["when"] = parts.when
+        if parts.args:
+            item["args"] = parts.args
+        referencing = {
+            key: value
+            for key, value in (("old_table", parts.old_table), ("new_table", parts.new_table))
+            if value
+        }
+        if referencing:
+            item["referencing"] = Flow(referencing)
+        for key in ("constraint", "deferrable", "initially_deferred"):
+            if getattr(parts, key):
+                item[key] = True
+        if enabled == "D":
+            item["enabled"] = False
         if comment is not None:
             item["comment"] = comment
         return _item(item)
@@ -726,29 +774,50 @@ class _Writer:
             out[seq.name] = Flow(item)
         return out
 
-    def _functions(self) -> dict[str, Any]:
-        managed = {f.name for f in self.i.functions.values()}
+    def _functions(self, kind: str = "f") -> dict[str, Any]:
+        """Functions (kind "f") or procedures ("p") the differ manages, by name; overloads
+        of one name as a list."""
+        managed = set(self.i.functions)  # keyed '"schema"."name"(identity arguments)'
         out: dict[str, Any] = {}
-        for name, args, returns, language, volatility, definer, source, comment in (
-            self.c.functions
-        ):
-            if name not in managed:
+        for row in self.c.functions:
+            (name, args, returns, language, volatility, definer, source, comment) = row[:8]
+            (identity, prokind, strict, leakproof, parallel, cost, rows, retset, config) = row[8:]
+            if prokind != kind or f"{_q(self.schema, name)}({identity})" not in managed:
                 continue
             item: dict[str, Any] = {}
             split = _split_args(args)
             if split:
                 item["args"] = split
-            item["returns"] = returns
+            if kind == "f":
+                item["returns"] = returns
             item["language"] = language
-            if volatility != "v":
+            if volatility != "v" and kind == "f":
                 item["volatility"] = {"i": "immutable", "s": "stable"}[volatility]
+            if strict:
+                item["strict"] = True
+            if leakproof:
+                item["leakproof"] = True
+            if parallel != "u" and kind == "f":
+                item["parallel"] = {"s": "safe", "r": "restricted"}[parallel]
             if definer:
                 item["security"] = "definer"
+            if cost != 100 and kind == "f":
+                item["cost"] = _whole(cost)
+            if retset and rows != 1000:
+                item["rows"] = _whole(rows)
+            if config:
+                item["set"] = Flow(
+                    {key: value for key, _, value in (str(c).partition("=") for c in config)}
+                )
             # Exactly the source, but for line breaks around it (the differ ignores those).
             item["body"] = source.strip("\n") + "\n"
-            if comment is not None:
+            if comment is not None and kind == "f":
                 item["comment"] = comment
-            out[name] = item
+            if name in out:
+                first = out[name]
+                out[name] = [*first, item] if isinstance(first, list) else [first, item]
+            else:
+                out[name] = item
         return out
 
     def _views(self) -> dict[str, Any]:
@@ -869,6 +938,10 @@ def _ident(name: str) -> str:
     from schemadiff.model import quote
 
     return quote(name)
+
+
+def _whole(value: float) -> int | float:
+    return int(value) if value == int(value) else value
 
 
 def _item(item: dict[str, Any]) -> Any:

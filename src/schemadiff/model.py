@@ -2,9 +2,9 @@
 
 Order (the same pg_dump uses, so cycles between tables never matter): schema, extensions,
 enums, sequences, domains, composite types, functions (before the defaults, checks and triggers
-that call them), tables without foreign keys, indexes, foreign keys, sequence ownership,
-triggers, views (in the order written), materialized views and their indexes, comments,
-managed config rows.
+that call them), tables without foreign keys, indexes, foreign keys, procedures, sequence
+ownership, triggers, row-level security and policies, views (in the order written),
+materialized views and their indexes, comments, grants, managed config rows.
 """
 
 from __future__ import annotations
@@ -147,6 +147,8 @@ def render_statements(spec: s.Spec) -> list[Statement]:
     for f in spec.functions:
         if f.name in late:
             out.append(Statement("function", f.name, function_sql(spec.schema, f)))
+    for f in spec.procedures:
+        out.append(Statement("procedure", f.name, function_sql(spec.schema, f)))
     for sq in spec.sequences:
         if sq.owned_by:
             owner_table, _, owner_column = sq.owned_by.partition(".")
@@ -161,6 +163,16 @@ def render_statements(spec: s.Spec) -> list[Statement]:
     for t in spec.tables:
         for tg in t.triggers:
             out.append(Statement("trigger", tg.name, trigger_sql(spec.schema, t.name, tg)))
+            if not tg.enabled:
+                out.append(
+                    Statement(
+                        "trigger",
+                        tg.name,
+                        f"ALTER TABLE {qualified(spec.schema, t.name)} "
+                        f"DISABLE TRIGGER {quote(tg.name)}",
+                    )
+                )
+    out.extend(security_statements(spec))
     for v in spec.views:
         out.append(Statement("view", v.name, view_sql(spec.schema, v)))
     for mv in spec.materialized_views:
@@ -219,6 +231,9 @@ def render_statements(spec: s.Spec) -> list[Statement]:
                 )
             )
     out += _more_comments(spec)
+    from schemadiff import grants
+
+    out += [Statement("grant", "", sql) for sql in grants.render(spec)]
     if spec.config:
         out.extend(config_insert_statements(spec))
     return out
@@ -276,19 +291,42 @@ def render_sql(spec: s.Spec) -> str:
     return "\n".join(lines)
 
 
+# Settings whose value is a list of names (written unquoted: `public, pg_temp`).
+_LIST_SETTINGS = frozenset({"search_path", "temp_tablespaces"})
+
+
 def function_sql(schema: str, f: s.Function) -> str:
+    """CREATE OR REPLACE FUNCTION (or PROCEDURE) with every option the spec declares."""
     tag = "$fn$"
     n = 0
     while tag in f.body:
         n += 1
         tag = f"$fn{n}$"
-    security = " SECURITY DEFINER" if f.security == "definer" else ""
+    options = []
+    if f.kind == "function":
+        options.append(f.volatility.upper())
+        options += ["STRICT"] if f.strict else []
+        options += ["LEAKPROOF"] if f.leakproof else []
+        options += [f"PARALLEL {f.parallel.upper()}"] if f.parallel != "unsafe" else []
+    options += ["SECURITY DEFINER"] if f.security == "definer" else []
+    options += [f"COST {_number(f.cost)}"] if f.cost is not None else []
+    options += [f"ROWS {_number(f.rows)}"] if f.rows is not None else []
+    settings = "".join(
+        f"\n SET {name} = {value if name in _LIST_SETTINGS else string_literal(value)}"
+        for name, value in sorted(f.settings.items())
+    )
     body = f.body if f.body.endswith("\n") else f.body + "\n"
+    returns = f"\n RETURNS {f.returns}" if f.kind == "function" else ""
+    head = " ".join([f"LANGUAGE {f.language}", *options])
     return (
-        f"CREATE OR REPLACE FUNCTION {qualified(schema, f.name)}({', '.join(f.args)})\n"
-        f" RETURNS {f.returns}\n LANGUAGE {f.language} {f.volatility.upper()}{security}\n"
+        f"CREATE OR REPLACE {f.kind.upper()} {qualified(schema, f.name)}({', '.join(f.args)})"
+        f"{returns}\n {head}{settings}\n"
         f"AS {tag}\n{body}{tag}"
     )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
 
 
 def _functions_on_table_types(spec: s.Spec) -> set[str]:
@@ -378,13 +416,56 @@ def _without_default(arg: str) -> str:
 
 
 def trigger_sql(schema: str, table: str, tg: s.Trigger) -> str:
-    events = " OR ".join(e.upper() for e in tg.events)
-    when = f" WHEN ({tg.when})" if tg.when else ""
-    return (
-        f"CREATE TRIGGER {quote(tg.name)} {tg.timing.upper()} {events} ON "
-        f"{qualified(schema, table)} FOR EACH {tg.for_each.upper()}{when} "
-        f"EXECUTE FUNCTION {qualified(schema, tg.function)}()"
+    events = " OR ".join(
+        f"UPDATE OF {', '.join(map(quote, tg.update_of))}"
+        if e == "update" and tg.update_of
+        else e.upper()
+        for e in tg.events
     )
+    when = f" WHEN ({tg.when})" if tg.when else ""
+    constraint = " CONSTRAINT" if tg.constraint else ""
+    deferral = " DEFERRABLE" if tg.deferrable else ""
+    deferral += " INITIALLY DEFERRED" if tg.initially_deferred else ""
+    referencing = ""
+    if tg.old_table or tg.new_table:
+        referencing = " REFERENCING" + "".join(
+            f" {which} TABLE AS {quote(name)}"
+            for which, name in (("OLD", tg.old_table), ("NEW", tg.new_table))
+            if name
+        )
+    args = ", ".join(string_literal(a) for a in tg.args)
+    return (
+        f"CREATE{constraint} TRIGGER {quote(tg.name)} {tg.timing.upper()} {events} ON "
+        f"{qualified(schema, table)}{deferral}{referencing} FOR EACH {tg.for_each.upper()}{when} "
+        f"EXECUTE FUNCTION {qualified(schema, tg.function)}({args})"
+    )
+
+
+def policy_sql(schema: str, table: str, p: s.Policy) -> str:
+    roles = ", ".join("PUBLIC" if r == "public" else quote(r) for r in p.roles)
+    using = f" USING ({p.using})" if p.using else ""
+    check = f" WITH CHECK ({p.with_check})" if p.with_check else ""
+    return (
+        f"CREATE POLICY {quote(p.name)} ON {qualified(schema, table)} AS "
+        f"{'PERMISSIVE' if p.permissive else 'RESTRICTIVE'} FOR {p.command.upper()} "
+        f"TO {roles}{using}{check}"
+    )
+
+
+def security_statements(spec: s.Spec) -> list[Statement]:
+    """Row-level security of each table, then its policies."""
+    out = []
+    for t in spec.tables:
+        table = qualified(spec.schema, t.name)
+        if t.row_level_security:
+            out.append(
+                Statement("table", t.name, f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            )
+        if t.force_row_level_security:
+            out.append(Statement("table", t.name, f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+        for p in t.policies:
+            out.append(Statement("policy", p.name, policy_sql(spec.schema, t.name, p)))
+    return out
 
 
 def config_insert_statements(spec: s.Spec) -> list[Statement]:

@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg
 
-from schemadiff import config, db, differ, postgres, renames, seed
+from schemadiff import config, db, differ, grants, postgres, renames, seed
 from schemadiff import spec as s
 from schemadiff.differ import Change
-from schemadiff.errors import DatabaseError, SchemadiffError
+from schemadiff.errors import DatabaseError, Problem, SchemadiffError, SpecError
 from schemadiff.hazards import Hazard, HazardKind
 from schemadiff.progress import Progress
 from schemadiff.shadow import shadow_database
@@ -182,6 +182,28 @@ def _read(url: str, spec: s.Spec) -> _Live:
     return _Live(major, snap, config_rows)
 
 
+def _check_roles(url: str, spec: s.Spec) -> None:
+    """Every role the spec names must exist: schemadiff never creates or drops roles."""
+    wanted = spec.roles()
+    if not wanted:
+        return
+    try:
+        with db.connection(url) as conn:
+            missing = set(db.missing_roles(conn, wanted))
+    except psycopg.Error as e:
+        raise DatabaseError(_read_error(url, e)) from None
+    users = [(p.loc, role) for t in spec.tables for p in t.policies for role in p.roles]
+    users += [(g.loc, g.role) for g in spec.grants]
+    problems = [
+        Problem(loc, f"role '{role}' does not exist in the database; create it first "
+                     "(schemadiff never creates or drops roles)")
+        for loc, role in users
+        if role in missing
+    ]
+    if problems:
+        raise SpecError(problems)
+
+
 def _read_error(url: str, e: BaseException) -> str:
     if isinstance(e, psycopg.errors.LockNotAvailable):
         return (
@@ -291,8 +313,20 @@ class Planner:
         with db.connection(self.url) as conn:
             return seed.changes(conn, self.spec, self._seeds, "insert", missing_tables_ok=True)
 
+    def _grant_changes(self) -> list[Change]:
+        """GRANT and REVOKE for the roles the spec's `grants:` lists (after everything else)."""
+        if "grants" not in self.spec.manages:
+            return []
+        try:
+            with db.connection(self.url) as conn:
+                rows = grants.read(conn, self.spec.schema)
+        except psycopg.Error as e:
+            raise DatabaseError(_read_error(self.url, e)) from None
+        return grants.changes(self.spec, rows)
+
     def plan(self) -> Plan:
         with self.progress.phase("reading the database's schema"):
+            _check_roles(self.url, self.spec)
             live = _read(self.url, self.spec)
         fingerprint = live.fingerprint  # before equivalences touch the snapshot
         if self._shadow is None and self.shadow_url is not None:
@@ -304,7 +338,7 @@ class Planner:
             result = differ.diff(live.snapshot, self._shadow, renames.declared(self.spec))
             changes = (
                 result.changes + config.changes(self.spec, live.config_rows)
-                + self._seed_changes()
+                + self._grant_changes() + self._seed_changes()
             )
         # One transaction first, then what cannot run inside one (CREATE INDEX CONCURRENTLY).
         ordered = [c for c in changes if c.transactional] + [

@@ -340,7 +340,7 @@ def _table_of(c: Change, index_table: dict[str, str]) -> str | None:
         return None
     if c.kind == "table":
         return parts[-1]
-    if c.kind in ("column", "constraint", "trigger"):
+    if c.kind in ("column", "constraint", "trigger", "policy"):
         return parts[-2] if len(parts) >= 2 else None
     if c.kind == "index":
         if parts[-1] in index_table:

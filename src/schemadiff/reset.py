@@ -207,7 +207,8 @@ def _inspect(conn: psycopg.Connection[Any], spec: s.Spec) -> ResetPlan:
     if functions:
         roots += [("pg_proc", oid) for oid, _ in functions]
         signatures = tuple(sig for _, sig in functions)
-        plan.drops.append(Drop("function", signatures, "DROP FUNCTION " + ", ".join(signatures)))
+        word = "ROUTINE" if spec.procedures else "FUNCTION"  # DROP FUNCTION refuses procedures
+        plan.drops.append(Drop("function", signatures, f"DROP {word} " + ", ".join(signatures)))
         plan.summary += [f"function {sig}" for sig in signatures]
     if enums:
         roots += [("pg_type", oid) for oid in enums.values()]
@@ -318,7 +319,7 @@ def _functions(conn: psycopg.Connection[Any], spec: s.Spec) -> list[tuple[int, s
     (an overload with other arguments is another, unmanaged, function).
     """
     out = []
-    for f in spec.functions:
+    for f in [*spec.functions, *spec.procedures]:
         types = _arg_types(conn, f.args)
         if types is None:
             continue  # an argument type that does not exist: neither can the function
@@ -327,12 +328,12 @@ def _functions(conn: psycopg.Connection[Any], spec: s.Spec) -> list[tuple[int, s
                       format('%%I.%%I(%%s)', n.nspname, p.proname,
                              pg_get_function_identity_arguments(p.oid))
                  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-                where n.nspname = %s and p.proname = %s and p.prokind = 'f'
+                where n.nspname = %s and p.proname = %s and p.prokind = %s
                   and p.proargtypes = %s::oidvector
                   and not exists (select 1 from pg_depend e
                                    where e.classid = 'pg_proc'::regclass and e.objid = p.oid
                                      and e.deptype = 'e')""",
-            (spec.schema, f.name, " ".join(str(o) for o in types)),
+            (spec.schema, f.name, f.kind[0], " ".join(str(o) for o in types)),
         ).fetchone()
         if row:
             out.append((int(row[0]), str(row[1])))

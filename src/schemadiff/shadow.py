@@ -104,10 +104,22 @@ def _temporary_database(server_url: str, major: int) -> Iterator[str]:
 
 
 def build(spec: s.Spec, url: str) -> None:
-    """Run the spec's DDL in one transaction; a failure names the statement and spec line."""
-    from schemadiff.model import render_statements  # SQLAlchemy: only when a shadow is built
+    """Run the spec's DDL in one transaction; a failure names the statement and spec line.
 
-    statements = render_statements(spec)
+    The roles the spec names (policies, grants) are created first when missing: the target
+    must have them already (plan checks that), the shadow's server need not. Roles are
+    cluster-wide, so on a --shadow-server they stay there after the shadow database goes."""
+    from schemadiff.model import Statement, render_statements  # SQLAlchemy: only when built
+
+    statements = [
+        Statement(
+            "role",
+            role,
+            f"DO $role$ BEGIN CREATE ROLE {quote(role)}; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $role$",
+        )
+        for role in spec.roles()
+    ] + render_statements(spec)
     script = ";\n".join(["SET LOCAL check_function_bodies = off", *(st.sql for st in statements)])
     with db.connection(url) as conn:
         try:

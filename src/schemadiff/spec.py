@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 import yaml
 from yaml.constructor import SafeConstructor
 
+from schemadiff import sqlread
 from schemadiff import types as pgtypes
 from schemadiff.errors import Location, Problem, SpecError
 
@@ -34,6 +35,17 @@ SEQUENCE_TYPES = ("smallint", "integer", "bigint")
 # Top-level kinds of issue 8, each managed only when the spec has its key.
 OPTIONAL_KINDS = ("domains", "types", "materialized_views")
 VIEW_KEYS = ("query", "check_option", "security_barrier", "security_invoker", "comment")
+PARALLEL = ("unsafe", "restricted", "safe")
+POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")
+# Roles a spec may not name: they resolve to a different role in the shadow database.
+ROLE_KEYWORDS = ("current_user", "session_user", "current_role")
+# What `grants:` may grant on each kind of object.
+PRIVILEGES = {
+    "schema": ("usage", "create"),
+    "tables": ("select", "insert", "update", "delete", "truncate", "references", "trigger"),
+    "sequences": ("usage", "select", "update"),
+    "functions": ("execute",),
+}
 
 Scalar = str | int | float | bool
 _R = TypeVar("_R", bound="_Renameable")
@@ -140,6 +152,39 @@ class Trigger:
     when: str | None
     loc: Location
     comment: str | None = None
+    update_of: list[str] = field(default_factory=list)  # UPDATE OF these columns
+    args: list[str] = field(default_factory=list)  # string arguments passed to the function
+    old_table: str | None = None  # REFERENCING OLD TABLE AS ...
+    new_table: str | None = None  # REFERENCING NEW TABLE AS ...
+    constraint: bool = False  # CREATE CONSTRAINT TRIGGER
+    deferrable: bool = False
+    initially_deferred: bool = False
+    enabled: bool = True  # false: ALTER TABLE ... DISABLE TRIGGER
+
+
+@dataclass
+class Policy:
+    """A row-level security policy on a table."""
+
+    name: str
+    command: str  # all | select | insert | update | delete
+    permissive: bool
+    roles: list[str]  # role names; "public" for everyone
+    using: str | None
+    with_check: str | None
+    loc: Location
+
+
+@dataclass
+class Grant:
+    """The privileges of one role on the spec's schema and objects (all it has there)."""
+
+    role: str  # a role name, or "public"
+    schema: list[str]
+    tables: dict[str, list[str]]  # table or view -> privileges
+    sequences: dict[str, list[str]]
+    functions: dict[str, list[str]]  # function or procedure name (every overload)
+    loc: Location
 
 
 @dataclass
@@ -156,6 +201,9 @@ class Table:
     loc: Location
     renamed_from: str | None = None
     unlogged: bool = False  # CREATE UNLOGGED TABLE
+    row_level_security: bool = False
+    force_row_level_security: bool = False
+    policies: list[Policy] = field(default_factory=list)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -173,6 +221,13 @@ class Function:
     comment: str | None
     loc: Location
     renamed_from: str | None = None
+    strict: bool = False
+    leakproof: bool = False
+    parallel: str = "unsafe"
+    cost: float | None = None  # None: Postgres' default (100)
+    rows: float | None = None  # estimated rows of a set-returning function (default 1000)
+    settings: dict[str, str] = field(default_factory=dict)  # SET name = value on the function
+    kind: str = "function"  # function | procedure
 
 
 @dataclass
@@ -305,18 +360,28 @@ class Spec:
     domains: list[Domain] = field(default_factory=list)
     types: list[CompositeType] = field(default_factory=list)
     materialized_views: list[MaterializedView] = field(default_factory=list)
+    procedures: list[Function] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
 
     @property
     def manages(self) -> frozenset[str]:
         """Kinds managed only when the spec declares them (views, standalone sequences,
-        extensions, domains, composite types, materialized views)."""
-        return self.declared & {"views", "sequences", "extensions", *OPTIONAL_KINDS}
+        extensions, domains, composite types, materialized views, procedures, grants)."""
+        return self.declared & {
+            "views", "sequences", "extensions", "procedures", "grants", *OPTIONAL_KINDS
+        }
 
     @property
     def type_names(self) -> set[str]:
         """Names a column type may be besides the built-in ones: enums, domains, types."""
         named: list[Enum | Domain | CompositeType] = [*self.enums, *self.domains, *self.types]
         return {x.name for x in named}
+
+    def roles(self) -> list[str]:
+        """The roles the spec names (policies, grants), `public` aside: each must exist."""
+        found = {r for t in self.tables for p in t.policies for r in p.roles}
+        found |= {g.role for g in self.grants}
+        return sorted(found - {"public"})
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
@@ -510,8 +575,10 @@ class _Reader(NodeReader):
                 "enums",
                 "sequences",
                 "functions",
+                "procedures",
                 "tables",
                 "views",
+                "grants",
                 "config",
                 *OPTIONAL_KINDS,
             ),
@@ -536,7 +603,9 @@ class _Reader(NodeReader):
         if "sequences" in top:
             spec.sequences = self._named(top["sequences"][1], "sequences", self._sequence)
         if "functions" in top:
-            spec.functions = self._named(top["functions"][1], "functions", self._function)
+            spec.functions = self._functions(top["functions"][1])
+        if "procedures" in top:
+            spec.procedures = self._named(top["procedures"][1], "procedures", self._procedure)
         if "tables" in top:
             spec.tables = self._named(top["tables"][1], "tables", self._table)
         if "views" in top:
@@ -551,6 +620,8 @@ class _Reader(NodeReader):
             spec.materialized_views = self._named(
                 top["materialized_views"][1], "materialized_views", self._materialized_view
             )
+        if "grants" in top:
+            spec.grants = self._named(top["grants"][1], "grants", self._grant)
         _Checker(self, spec).check()
         return spec
 
@@ -850,6 +921,41 @@ class _Reader(NodeReader):
             return None
         return MaterializedView(name, query, indexes, with_data, comment, self.loc(key_node))
 
+    def _functions(self, node: yaml.Node) -> list[Function]:
+        """`functions:` maps a name to one definition, or to a list of them (overloads:
+        the same name with different argument types)."""
+        entries = self.mapping(node, "functions")
+        if entries is None:
+            return []
+        built: list[Function] = []
+        for name, (key_node, value_node) in entries.items():
+            self.identifier(key_node, name, "function name")
+            if not isinstance(value_node, yaml.SequenceNode):
+                f = self._function(name, key_node, value_node)
+                built += [f] if f else []
+                continue
+            if not value_node.value:
+                self.error(value_node, f"function '{name}': the list of overloads is empty")
+            seen: dict[str, Location] = {}
+            for item in value_node.value:
+                f = self._function(name, item, item)
+                if f is None:
+                    continue
+                if f.renamed_from is not None:
+                    self.error(f.loc, f"function '{name}': an overload cannot be renamed_from")
+                    f.renamed_from = None
+                types = sqlread.argument_types(f.args)
+                sig = ", ".join(types if types is not None else f.args)
+                if sig in seen:
+                    self.error(
+                        f.loc,
+                        f"function '{name}({sig})' is declared twice (first at line "
+                        f"{seen[sig].line}); overloads need different argument types",
+                    )
+                seen.setdefault(sig, f.loc)
+                built.append(f)
+        return built
+
     def _function(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Function | None:
         what = f"function '{name}'"
         m = self.mapping(
@@ -860,7 +966,13 @@ class _Reader(NodeReader):
                 "returns",
                 "language",
                 "volatility",
+                "strict",
+                "leakproof",
+                "parallel",
                 "security",
+                "cost",
+                "rows",
+                "set",
                 "body",
                 "comment",
                 "renamed_from",
@@ -869,18 +981,53 @@ class _Reader(NodeReader):
         )
         if m is None:
             return None
-        args = self.string_list(m["args"][1], f"{what} args") if "args" in m else []
         returns = self.string(m["returns"][1], f"{what} returns") if "returns" in m else None
+        f = self._routine(name, key_node, m, what, returns or "")
+        if f is None or returns is None:
+            return None
+        if "volatility" in m:
+            f.volatility = (
+                self.choice(m["volatility"][1], f"{what} volatility", VOLATILITIES)
+                or f.volatility
+            )
+        for key in ("strict", "leakproof"):
+            if key in m:
+                setattr(f, key, bool(self.boolean(m[key][1], f"{what} {key}")))
+        if "parallel" in m:
+            f.parallel = self.choice(m["parallel"][1], f"{what} parallel", PARALLEL) or "unsafe"
+        f.cost = self._positive(m, "cost", what)
+        f.rows = self._positive(m, "rows", what)
+        if f.rows is not None and not returns.lower().startswith(("setof ", "table")):
+            self.error(m["rows"][0], f"{what}: rows needs a set-returning function (setof, table)")
+        return self._renamed(m, f)
+
+    def _procedure(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Function | None:
+        what = f"procedure '{name}'"
+        m = self.mapping(
+            node, what, ("args", "language", "security", "set", "body"), ("language", "body")
+        )
+        if m is None:
+            return None
+        f = self._routine(name, key_node, m, what, "")
+        if f is not None:
+            f.kind = "procedure"
+        return f
+
+    def _routine(
+        self,
+        name: str,
+        key_node: yaml.Node,
+        m: dict[str, tuple[yaml.Node, yaml.Node]],
+        what: str,
+        returns: str,
+    ) -> Function | None:
+        """What functions and procedures share: args, language, security, set, body."""
+        args = self.string_list(m["args"][1], f"{what} args") if "args" in m else []
         language = (
             self.choice(m["language"][1], f"{what} language", LANGUAGES)
             if "language" in m
             else None
         )
-        volatility = "volatile"
-        if "volatility" in m:
-            volatility = (
-                self.choice(m["volatility"][1], f"{what} volatility", VOLATILITIES) or volatility
-            )
         security = "invoker"
         if "security" in m:
             security = (
@@ -889,22 +1036,38 @@ class _Reader(NodeReader):
             )
         body = self.string(m["body"][1], f"{what} body") if "body" in m else None
         comment = self.string(m["comment"][1], "comment") if "comment" in m else None
-        if returns is None or language is None or body is None:
+        settings: dict[str, str] = {}
+        if "set" in m:
+            entries = self.mapping(m["set"][1], f"{what} set")
+            for key, (key_node_, value_node) in (entries or {}).items():
+                if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key):
+                    self.error(key_node_, f"{what} set: '{key}' is not a setting name")
+                    continue
+                value = self.scalar(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+                if isinstance(value, bool) or not isinstance(value, str | int | float):
+                    self.error(value_node, f"{what} set {key} must be a string or number")
+                    continue
+                settings[key.lower()] = str(value)
+        if language is None or body is None:
             return None
-        return self._renamed(
-            m,
-            Function(
-                name,
-                args or [],
-                returns,
-                language,
-                volatility,
-                security,
-                body,
-                comment,
-                self.loc(key_node),
-            ),
+        f = Function(
+            name, args or [], returns, language, "volatile", security, body, comment,
+            self.loc(key_node),
         )
+        f.settings = settings
+        return f
+
+    def _positive(
+        self, m: dict[str, tuple[yaml.Node, yaml.Node]], key: str, what: str
+    ) -> float | None:
+        if key not in m:
+            return None
+        node = m[key][1]
+        value = self.scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            self.error(node, f"{what} {key} must be a positive number")
+            return None
+        return float(value)
 
     def _table(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Table | None:
         what = f"table '{name}'"
@@ -920,6 +1083,9 @@ class _Reader(NodeReader):
                 "checks",
                 "indexes",
                 "triggers",
+                "row_level_security",
+                "force_row_level_security",
+                "policies",
                 "renamed_from",
                 "unlogged",
             ),
@@ -957,6 +1123,21 @@ class _Reader(NodeReader):
             tg = self._trigger(table, item)
             if tg:
                 table.triggers.append(tg)
+        for key in ("row_level_security", "force_row_level_security"):
+            if key in m:
+                setattr(table, key, bool(self.boolean(m[key][1], f"{what} {key}")))
+        if table.force_row_level_security and not table.row_level_security:
+            self.error(
+                m["force_row_level_security"][0],
+                f"{what}: force_row_level_security needs row_level_security: true",
+            )
+        if "policies" in m:
+            entries = self.mapping(m["policies"][1], f"{what} policies")
+            for name, (key_node, value_node) in (entries or {}).items():
+                self.identifier(key_node, name, "policy name")
+                policy = self._policy(table, name, key_node, value_node)
+                if policy:
+                    table.policies.append(policy)
         return table
 
     def _comment(self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str) -> str | None:
@@ -964,6 +1145,42 @@ class _Reader(NodeReader):
         if "comment" not in m:
             return None
         return self.string(m["comment"][1], f"{what} comment", allow_empty=True)
+    def _policy(
+        self, table: Table, name: str, key_node: yaml.Node, node: yaml.Node
+    ) -> Policy | None:
+        what = f"table '{table.name}' policy '{name}'"
+        m = self.mapping(
+            node, what, ("command", "permissive", "roles", "using", "with_check")
+        )
+        if m is None:
+            return None
+        command = "all"
+        if "command" in m:
+            command = self.choice(m["command"][1], f"{what} command", POLICY_COMMANDS) or command
+        permissive = True
+        if "permissive" in m:
+            permissive = self.boolean(m["permissive"][1], f"{what} permissive") is not False
+        roles = ["public"]
+        if "roles" in m:
+            roles = self.string_list(m["roles"][1], f"{what} roles") or []
+            if not roles:
+                self.error(m["roles"][1], f"{what} roles must not be empty (public: everyone)")
+                roles = ["public"]
+            for role in roles:
+                if role.lower() in ROLE_KEYWORDS:
+                    self.error(
+                        m["roles"][1],
+                        f"{what}: name the role instead of {role} (it would differ between "
+                        "the database and the shadow schemadiff compares it with)",
+                    )
+            roles = sorted({"public" if r.lower() == "public" else r for r in roles})
+        using = self.string(m["using"][1], f"{what} using") if "using" in m else None
+        check = self.string(m["with_check"][1], f"{what} with_check") if "with_check" in m else None
+        if command in ("select", "delete") and check is not None:
+            self.error(m["with_check"][0], f"{what}: a {command} policy takes no with_check")
+        if command == "insert" and using is not None:
+            self.error(m["using"][0], f"{what}: an insert policy takes no using")
+        return Policy(name, command, permissive, roles, using, check, self.loc(key_node))
 
     def _renamed(self, m: dict[str, tuple[yaml.Node, yaml.Node]], obj: _R) -> _R:
         """Read `renamed_from:` (the object's old name) into obj.renamed_from."""
@@ -1316,7 +1533,22 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            ("name", "function", "timing", "events", "for_each", "when", "comment"),
+            (
+                "name",
+                "function",
+                "timing",
+                "events",
+                "update_of",
+                "for_each",
+                "when",
+                "args",
+                "referencing",
+                "constraint",
+                "deferrable",
+                "initially_deferred",
+                "enabled",
+                "comment",
+            ),
             ("name", "function", "timing", "events"),
         )
         if m is None:
@@ -1354,9 +1586,91 @@ class _Reader(NodeReader):
         when = self.string(m["when"][1], f"{what} when") if "when" in m else None
         if not name or not function or not timing or not events:
             return None
-        return Trigger(
+        tg = Trigger(
             name, function, timing, events, for_each, when, self.loc(node), self._comment(m, what)
         )
+        self._trigger_extras(tg, m, what)
+        return tg
+
+    def _trigger_extras(
+        self, tg: Trigger, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str
+    ) -> None:
+        """UPDATE OF, arguments, transition tables, constraint triggers, enabled state."""
+        if "update_of" in m:
+            tg.update_of = self.string_list(m["update_of"][1], f"{what} update_of") or []
+            if "update" not in tg.events:
+                self.error(m["update_of"][0], f"{what}: update_of needs the update event")
+        if "args" in m:
+            node = m["args"][1]
+            if not isinstance(node, yaml.SequenceNode):
+                self.error(node, f"{what} args must be a list, e.g. [a, b]")
+            else:
+                for item in node.value:
+                    value = self.scalar(item) if isinstance(item, yaml.ScalarNode) else None
+                    if value is None or isinstance(value, bool) or not isinstance(
+                        value, str | int | float
+                    ):
+                        self.error(item, f"{what} args item must be a string or number")
+                    else:
+                        tg.args.append(str(value))
+        if "referencing" in m:
+            ref = self.mapping(
+                m["referencing"][1], f"{what} referencing", ("old_table", "new_table")
+            )
+            for key in ("old_table", "new_table"):
+                if ref and key in ref:
+                    setattr(tg, key, self.string(ref[key][1], f"{what} referencing {key}"))
+            if tg.timing != "after":
+                self.error(m["referencing"][0], f"{what}: transition tables need timing: after")
+        for key in ("constraint", "deferrable", "initially_deferred", "enabled"):
+            if key in m:
+                setattr(tg, key, bool(self.boolean(m[key][1], f"{what} {key}")))
+        if tg.deferrable and not tg.constraint:
+            self.error(m["deferrable"][0], f"{what}: deferrable needs constraint: true")
+        if tg.initially_deferred and not tg.deferrable:
+            self.error(
+                m["initially_deferred"][0], f"{what}: initially_deferred needs deferrable: true"
+            )
+        if tg.constraint and (tg.timing != "after" or tg.for_each != "row"):
+            self.error(
+                m["constraint"][0], f"{what}: a constraint trigger is after ... for each row"
+            )
+
+    def _grant(self, role: str, key_node: yaml.Node, node: yaml.Node) -> Grant | None:
+        what = f"grants of role '{role}'"
+        if role.lower() in ROLE_KEYWORDS:
+            self.error(key_node, f"{what}: name the role instead of {role}")
+            return None
+        m = self.mapping(node, what, tuple(PRIVILEGES))
+        if m is None:
+            return None
+
+        def privileges(node: yaml.Node, kind: str, where: str) -> list[str]:
+            names = self.string_list(node, f"{where} privileges") or []
+            out = []
+            for name in names:
+                if name.lower() not in PRIVILEGES[kind]:
+                    self.error(
+                        node,
+                        f"{where}: '{name}' is not a privilege on {kind}; one of: "
+                        f"{', '.join(PRIVILEGES[kind])}",
+                    )
+                elif name.lower() not in out:
+                    out.append(name.lower())
+            return out
+
+        grant = Grant("public" if role.lower() == "public" else role, [], {}, {}, {},
+                      self.loc(key_node))
+        if "schema" in m:
+            grant.schema = privileges(m["schema"][1], "schema", f"{what} schema")
+        for kind in ("tables", "sequences", "functions"):
+            if kind not in m:
+                continue
+            entries = self.mapping(m[kind][1], f"{what} {kind}")
+            for name, (_, value_node) in (entries or {}).items():
+                objects: dict[str, list[str]] = getattr(grant, kind)
+                objects[name] = privileges(value_node, kind, f"{what} {kind[:-1]} '{name}'")
+        return grant
 
     def _config(self, node: yaml.Node) -> Config | None:
         m = self.mapping(
@@ -1520,7 +1834,15 @@ class _Checker:
                 if tg.name in trigger_names:
                     self.r.error(tg.loc, f"table '{t.name}': duplicate trigger '{tg.name}'")
                 trigger_names.add(tg.name)
-                fn = spec.function(tg.function)
+                self._columns_exist(t, tg.update_of, tg.loc, f"trigger '{tg.name}' update_of")
+                fn = next(
+                    (
+                        f
+                        for f in spec.functions
+                        if f.name == tg.function and f.returns.lower() == "trigger"
+                    ),
+                    spec.function(tg.function),
+                )
                 if fn is None:
                     hint = _did_you_mean(tg.function, [f.name for f in spec.functions])
                     self.r.error(
@@ -1549,6 +1871,7 @@ class _Checker:
                 self.r.error(e.loc, f"enum '{e.name}' has the same name as a function")
         if spec.config:
             self._config(spec.config)
+        self._grants()
         self._renames()
 
     def _types(self, type_names: set[str]) -> None:
@@ -1574,6 +1897,30 @@ class _Checker:
                 problem = pgtypes.check_type(type_, type_names - {t.name}, spec.extensions)
                 if problem:
                     self.r.error(t.loc, f"type '{t.name}' attribute '{attr}': {problem}")
+
+
+    def _grants(self) -> None:
+        spec = self.spec
+        known = {
+            "tables": [t.name for t in spec.tables] + [v.name for v in spec.views],
+            "sequences": [sq.name for sq in spec.sequences]
+            + [
+                f"{t.name}_{c.name}_seq"
+                for t in spec.tables
+                for c in t.columns
+                if pgtypes.is_serial(c.type)
+            ],
+            "functions": [f.name for f in [*spec.functions, *spec.procedures]],
+        }
+        for g in spec.grants:
+            for kind, names in known.items():
+                for name in getattr(g, kind):
+                    if name not in names:
+                        self.r.error(
+                            g.loc,
+                            f"grants of role '{g.role}': {kind[:-1]} '{name}' is not declared"
+                            f"{_did_you_mean(name, names)}",
+                        )
 
     def _renames(self) -> None:
         """`renamed_from` must name one old object: not one another object also claims, nor

@@ -238,3 +238,98 @@ def equivalent(
     if a is None or b is None:
         return False
     return bool(_rename(a, renames, table) == _rename(b, Renames(), None))
+
+
+@dataclass
+class TriggerParts:
+    """A CREATE TRIGGER statement (as pg_get_triggerdef prints it), part by part."""
+
+    name: str
+    timing: str  # before | after | instead of
+    events: list[str]  # insert | update | delete | truncate, in Postgres' order
+    update_of: list[str]
+    for_each: str  # row | statement
+    when: str | None
+    function: str
+    function_schema: str | None
+    args: list[str]
+    old_table: str | None
+    new_table: str | None
+    constraint: bool
+    deferrable: bool
+    initially_deferred: bool
+    from_table: bool  # a constraint trigger's FROM (referenced table)
+
+
+# Bits of pg_trigger.tgtype, as CreateTrigStmt carries them (Postgres' trigger.h).
+_TIMING_BITS = {2: "before", 64: "instead of"}
+_EVENT_BITS = ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+
+
+def trigger_parts(definition: str) -> TriggerParts | None:
+    """Read a trigger's definition with Postgres' parser; None when it does not parse."""
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    try:
+        stmt: Any = parse_sql(definition)[0].stmt
+    except Exception:  # pglast raises ParseError, and others on odd input; both mean unknown
+        return None
+    if type(stmt).__name__ != "CreateTrigStmt":
+        return None
+    events = [name for bit, name in _EVENT_BITS if stmt.events & bit]
+    funcname = [n.sval for n in stmt.funcname or ()]
+    old_table = new_table = None
+    for rel in stmt.transitionRels or ():
+        if rel.isNew:
+            new_table = rel.name
+        else:
+            old_table = rel.name
+    return TriggerParts(
+        name=stmt.trigname,
+        timing=_TIMING_BITS.get(stmt.timing or 0, "after"),
+        events=events,
+        update_of=[c.sval for c in stmt.columns or ()],
+        for_each="row" if stmt.row else "statement",
+        when=RawStream()(stmt.whenClause) if stmt.whenClause is not None else None,
+        function=funcname[-1],
+        function_schema=funcname[0] if len(funcname) > 1 else None,
+        args=[a.sval for a in stmt.args or ()],
+        old_table=old_table,
+        new_table=new_table,
+        constraint=bool(stmt.isconstraint),
+        deferrable=bool(stmt.deferrable),
+        initially_deferred=bool(stmt.initdeferred),
+        from_table=stmt.constrrel is not None,
+    )
+
+
+def argument_types(args: list[str]) -> list[str] | None:
+    """The types that identify a function with these arguments ("name type DEFAULT ..."
+    strings; OUT arguments do not count), as written; None when they do not parse."""
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    try:
+        stmt: Any = parse_sql(
+            f"CREATE FUNCTION schemadiff_probe({', '.join(args)}) RETURNS void "
+            "LANGUAGE sql AS ''"
+        )[0].stmt
+    except Exception:  # pglast raises ParseError, and others on odd input; both mean unknown
+        return None
+    return [
+        str(RawStream()(p.argType)).lower()
+        for p in stmt.parameters or ()
+        if str(getattr(p.mode, "value", p.mode)) in ("i", "b", "v", "d")
+    ]
+
+
+def argument_defaults(definition: str) -> int | None:
+    """How many arguments of a CREATE FUNCTION statement have a default; None: unknown."""
+    from pglast import parse_sql
+
+    try:
+        stmt: Any = parse_sql(definition)[0].stmt
+    except Exception:  # pglast raises ParseError, and others on odd input; both mean unknown
+        return None
+    return sum(1 for p in getattr(stmt, "parameters", None) or () if p.defexpr is not None)

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from schemadiff import grants
 from schemadiff.apply import Options, apply_plan, check_hazards
 from schemadiff.errors import RefusedError
 from schemadiff.hazards import HazardKind
@@ -254,6 +255,21 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
             out[f"{t.name}: comment"] = one(
                 conn, "select obj_description(%s::regclass, 'pg_class')", rel
             )
+            out[f"{t.name}: trigger states"] = sorted(conn.execute(
+                """select tgname, tgenabled::text from pg_trigger
+                    where tgrelid = %s::regclass and not tgisinternal""",
+                (rel,),
+            ).fetchall())
+            out[f"{t.name}: row level security"] = conn.execute(
+                "select relrowsecurity, relforcerowsecurity from pg_class where oid = %s::regclass",
+                (rel,),
+            ).fetchone()
+            out[f"{t.name}: policies"] = sorted(conn.execute(
+                """select policyname, permissive, array(select unnest(roles) order by 1), cmd,
+                          qual, with_check
+                     from pg_policies where schemaname = %s and tablename = %s""",
+                (spec.schema, t.name),
+            ).fetchall())
         out["functions"] = sorted(conn.execute(
             """select p.proname, pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc')
                  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -262,6 +278,13 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
                                     and e.deptype = 'e')""",
             (spec.schema,),
         ).fetchall())
+        if "procedures" in spec.manages:
+            out["procedures"] = sorted(conn.execute(
+                """select p.proname, pg_get_functiondef(p.oid)
+                     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                    where n.nspname = %s and p.prokind = 'p'""",
+                (spec.schema,),
+            ).fetchall())
         out["enums"] = sorted(conn.execute(
             """select t.typname,
                       array(select e.enumlabel::text from pg_enum e
@@ -273,6 +296,9 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
         ).fetchall())
         out.update(_more_catalog(conn, spec))
         out.update(_types_sequences_views(conn, spec))
+        if spec.grants:
+            roles = {g.role for g in spec.grants}
+            out["grants"] = sorted(r for r in grants.read(conn, spec.schema) if r[3] in roles)
         if spec.config:
             cfg = spec.config
             keys = conn.execute(

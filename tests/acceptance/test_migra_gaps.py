@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 import psycopg
+import pytest
 
 from schemadiff._migra import get_inspector
 from schemadiff.differ import _InspectorCursor
@@ -18,7 +19,7 @@ from schemadiff.model import render_sql
 from schemadiff.spec import parse_spec
 
 from ..conftest import Server, make_database
-from .harness import Case, run_case, y
+from .harness import INDEX_BUILD, SIGNATURE, VALIDATION, Case, all_of, execute, run_case, sql_is, y
 
 
 def migra_sql(live_url: str, target_url: str, schema: str = "public") -> str:
@@ -187,3 +188,172 @@ def test_materialized_view_index_recreated_around_a_type_change(server: Server) 
     sql = _gap(case, server)
     assert "create materialized view" in sql
     assert "create unique index" not in sql.lower()
+
+
+def databases(server: Server, case: Case) -> tuple[str, str]:
+    """(the old database, a database built straight from the new spec)."""
+    live, target = make_database(server), make_database(server)
+    spec = parse_spec("version: 1\n" + y(case.new_spec), f"{case.id}.yaml")
+    with psycopg.connect(live, autocommit=True) as conn:
+        conn.execute(case.old_sql.encode())
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute(render_sql(spec).encode())
+    return live, target
+
+
+FUNCTION_USED_ON_EXISTING_TABLE = Case(
+    "gap-new-function-used-by-default-check-and-index",
+    "create table t (id integer primary key, code text); insert into t values (1, 'a');",
+    """
+    functions:
+      norm: {args: ["c text"], returns: text, language: sql, volatility: immutable,
+             body: SELECT upper(c)}
+      code_ok: {args: ["c text"], returns: boolean, language: sql, volatility: immutable,
+                body: "SELECT c <> ''"}
+    tables:
+      t:
+        columns:
+          id: integer
+          code: {type: text, default: {sql: "norm('x')"}, check: code_ok(code)}
+        primary_key: [id]
+        indexes:
+          - {name: t_code_norm, columns: [{expression: norm(code)}]}
+    """,
+    INDEX_BUILD | VALIDATION,
+    expected=(("create", "function"), ("create", "index"), ("create", "constraint")),
+    check=all_of(execute("insert into t (id) values (2)"), sql_is("select code from t where id = 2",
+                                                                  "X")),
+)
+
+
+def test_new_function_used_by_a_default_check_and_index_is_created_first(
+    server: Server, db_url: str
+) -> None:
+    case = FUNCTION_USED_ON_EXISTING_TABLE
+    live, target = databases(server, case)
+    sql = migra_sql(live, target)
+    creates = sql.find("CREATE OR REPLACE FUNCTION")
+    users = [sql.find(s) for s in ("norm('x'::text)", "code_ok(code)", "norm(code)")]
+    assert creates > 0 and all(0 <= u < creates for u in users), sql  # users come first
+    with (
+        psycopg.connect(live, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.UndefinedFunction),
+    ):
+        conn.execute(sql.encode())
+    run_case(case, server, db_url)
+
+
+FUNCTION_OPTIONS = Case(
+    "gap-function-options-changed",
+    "create table t (id integer primary key);"
+    "create function f() returns integer language sql security definer as $$\nSELECT 1\n$$;",
+    """
+    functions:
+      f:
+        returns: integer
+        language: sql
+        security: definer
+        parallel: safe
+        leakproof: true
+        cost: 10
+        set: {search_path: "pg_catalog, pg_temp"}
+        body: SELECT 1
+    tables:
+      t: {columns: {id: integer}, primary_key: [id]}
+    """,
+    expected=(("alter", "function"),),
+    check=sql_is("select proconfig::text || proparallel::text || proleakproof::text || procost"
+                 " from pg_proc where proname = 'f'", '{"search_path=pg_catalog, pg_temp"}strue10'),
+)
+
+
+def test_function_options_migra_ignores_are_changed(server: Server, db_url: str) -> None:
+    """A SECURITY DEFINER function without a pinned search_path is a known hole; migra does
+    not see SET, PARALLEL, LEAKPROOF or COST at all."""
+    live, target = databases(server, FUNCTION_OPTIONS)
+    assert "function" not in migra_sql(live, target).lower()
+    run_case(FUNCTION_OPTIONS, server, db_url)
+
+
+RETURN_TYPE = Case(
+    "gap-function-return-type-changed",
+    "create function f() returns integer language sql as $$ SELECT 1 $$;"
+    "create table t (id integer primary key);",
+    """
+    functions:
+      f: {returns: bigint, language: sql, body: SELECT 2}
+    tables:
+      t: {columns: {id: integer}, primary_key: [id]}
+    """,
+    SIGNATURE,
+    expected=(("drop", "function"), ("alter", "function")),
+    check=sql_is("select f()", 2),
+)
+
+
+def test_function_return_type_change_is_drop_and_create(server: Server, db_url: str) -> None:
+    live, target = databases(server, RETURN_TYPE)
+    sql = migra_sql(live, target)
+    assert "drop function" not in sql.lower(), sql  # CREATE OR REPLACE alone, which fails
+    with (
+        psycopg.connect(live, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InvalidFunctionDefinition),
+    ):
+        conn.execute(sql.encode())
+    run_case(RETURN_TYPE, server, db_url)
+
+
+FORCE_RLS = Case(
+    "gap-force-row-level-security",
+    "create table t (id integer primary key); alter table t enable row level security;",
+    """
+    tables:
+      t:
+        columns: {id: integer}
+        primary_key: [id]
+        row_level_security: true
+        force_row_level_security: true
+    """,
+    expected=(("alter", "table"),),
+    check=sql_is("select relforcerowsecurity from pg_class where oid = 't'::regclass", True),
+)
+
+
+def test_force_row_level_security_is_diffed(server: Server, db_url: str) -> None:
+    live, target = databases(server, FORCE_RLS)
+    assert "force" not in migra_sql(live, target).lower()
+    run_case(FORCE_RLS, server, db_url)
+
+
+DISABLED_TRIGGER = Case(
+    "gap-trigger-disabled",
+    "create table t (id integer primary key);"
+    "create function tf() returns trigger language plpgsql as $$\nBEGIN\n  RETURN NEW;\nEND;\n$$;"
+    "create trigger tg before insert on t for each row execute function tf();",
+    """
+    functions:
+      tf:
+        returns: trigger
+        language: plpgsql
+        body: |
+          BEGIN
+            RETURN NEW;
+          END;
+    tables:
+      t:
+        columns: {id: integer}
+        primary_key: [id]
+        triggers:
+          - {name: tg, function: tf, timing: before, events: [insert], enabled: false}
+    """,
+    expected=(("alter", "trigger"),),
+    check=sql_is("select tgenabled::text from pg_trigger where tgname = 'tg'", "D"),
+)
+
+
+def test_disabling_a_trigger_is_one_alter(server: Server, db_url: str) -> None:
+    """migra drops and creates the trigger, with the ALTER in the same string as the CREATE."""
+    live, target = databases(server, DISABLED_TRIGGER)
+    sql = migra_sql(live, target).lower()
+    assert "drop trigger" in sql and "create trigger" in sql, sql
+    run_case(DISABLED_TRIGGER, server, db_url)
