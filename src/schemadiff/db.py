@@ -6,7 +6,7 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -664,3 +664,60 @@ def materialized_views(conn: psycopg.Connection[Any], schema: str) -> dict[str, 
         str(key): MatviewInfo(bool(populated), tuple((str(a), str(b)) for a, b in indexes))
         for key, populated, indexes in rows
     }
+
+
+@dataclass
+class RelationExtras:
+    """What schemainspect does not read about columns and storage, keyed as migra keys things:
+    identity sequence options and the kind of generated columns by '"s"."t"."column"', storage
+    parameters of tables and indexes by '"s"."name"'."""
+
+    major: int = 0
+    identity: dict[str, dict[str, str]] = field(default_factory=dict)
+    generated: dict[str, str] = field(default_factory=dict)  # "s" stored | "v" virtual
+    storage: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def relation_extras(conn: psycopg.Connection[Any], schema: str) -> RelationExtras:
+    """Identity options, generated column kinds and storage parameters of one schema."""
+    out = RelationExtras(server_major(conn))
+    q = "format('\"%%s\"', replace({}, '\"', '\"\"'))"
+    rows = conn.execute(
+        f"""select {q.format('n.nspname')} || '.' || {q.format('c.relname')} || '.'
+                   || {q.format('a.attname')}, a.attidentity, a.attgenerated,
+                   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+              from pg_attribute a join pg_class c on c.oid = a.attrelid
+              join pg_namespace n on n.oid = c.relnamespace
+              left join pg_depend d on a.attidentity <> '' and d.refclassid = 'pg_class'::regclass
+                   and d.refobjid = a.attrelid and d.refobjsubid = a.attnum
+                   and d.classid = 'pg_class'::regclass and d.deptype = 'i'
+              left join pg_sequence s on s.seqrelid = d.objid
+             where n.nspname = %(schema)s and c.relkind in ('r', 'p') and a.attnum > 0
+               and not a.attisdropped and (a.attidentity <> '' or a.attgenerated <> '')""",
+        {"schema": schema},
+    ).fetchall()
+    for key, identity, generated, start, inc, low, high, cache, cycle in rows:
+        if generated:
+            out.generated[str(key)] = str(generated)
+        if identity and start is not None:
+            out.identity[str(key)] = {
+                "start with": str(start),
+                "increment by": str(inc),
+                "minvalue": str(low),
+                "maxvalue": str(high),
+                "cache": str(cache),
+                "cycle": "cycle" if cycle else "no cycle",
+            }
+    for key, options in conn.execute(
+        f"""select {q.format('n.nspname')} || '.' || {q.format('c.relname')}, c.reloptions
+              from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = %(schema)s and c.relkind in ('r', 'p', 'i', 'I')
+               and c.reloptions is not null""",
+        {"schema": schema},
+    ).fetchall():
+        parsed = {}
+        for item in options:
+            name, _, value = str(item).partition("=")
+            parsed[name] = value
+        out.storage[str(key)] = parsed
+    return out

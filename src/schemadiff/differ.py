@@ -39,14 +39,16 @@ from schemadiff.db import (
     CompositeInfo,
     DomainInfo,
     MatviewInfo,
+    RelationExtras,
     TableRows,
+    relation_extras,
     sequence_options,
     view_dependencies,
     view_options,
 )
 from schemadiff.hazards import Hazard, HazardKind
 from schemadiff.model import quote
-from schemadiff.spec import INDEX_METHODS
+from schemadiff.spec import BOOLEAN_STORAGE_PARAMETERS, INDEX_METHODS
 
 # Column type changes Postgres makes without losing data (old base type -> safe new types).
 _WIDENING = {
@@ -110,6 +112,8 @@ class Snapshot:
     domains: dict[str, DomainInfo] = field(default_factory=dict)
     composites: dict[str, CompositeInfo] = field(default_factory=dict)
     matviews: dict[str, MatviewInfo] = field(default_factory=dict)
+    # Identity options, generated column kinds, storage parameters (schemainspect has none).
+    extras: RelationExtras = field(default_factory=RelationExtras)
 
 
 class _InspectorCursor:
@@ -209,6 +213,8 @@ def snapshot(
     raw = conn
     for p in inspector.rlspolicies.values():
         p.roles = sorted(p.roles or [])  # the catalog's order of roles means nothing
+    extras = relation_extras(conn, schema)
+    _index_identity(inspector)
     # Detach from the connection: a snapshot is plain data (and can be cached on disk).
     inspector.c = inspector.engine = inspector.dialect = None
     return Snapshot(
@@ -223,6 +229,7 @@ def snapshot(
         domains=db.domains(raw, schema) if "domains" in manages else {},
         composites=db.composite_types(raw, schema) if "types" in manages else {},
         matviews=db.materialized_views(raw, schema) if "materialized_views" in manages else {},
+        extras=extras,
     )
 
 
@@ -247,6 +254,21 @@ def _compare_options(f: Any) -> None:
     # its arguments, with their defaults.
     arguments = lines[0].partition("(")[2]
     f.options = "\n".join([arguments, *lines[1:body_at]])
+
+
+def _index_identity(i: Any) -> None:
+    """Indexes as the differ compares them.
+
+    The index of an EXCLUDE constraint is created and dropped with its constraint, so it
+    leaves the index map. schemainspect's index equality ignores NULLS NOT DISTINCT: it is
+    made part of `key_options`, which it compares (storage parameters are compared apart and
+    changed in place, see _index_storage).
+    """
+    for key, ix in list(i.indexes.items()):
+        if ix.constraint is not None and ix.constraint.constraint_type == "EXCLUDE":
+            del i.indexes[key]
+        elif " NULLS NOT DISTINCT" in str(ix.definition):
+            ix.key_options = (ix.key_options, "nulls not distinct")
 
 
 @dataclass
@@ -442,10 +464,6 @@ def _table_problem(
 ) -> str | None:
     """Why the spec cannot write this table (None: it can)."""
     for c in t.columns.values():
-        if c.is_generated:
-            return f"column {c.name} is generated"
-        if c.collation:
-            return f"column {c.name} has collation {c.collation}"
         if c.is_enum:
             if c.enum is not None and c.enum.schema != schema:
                 return f"column {c.name} has type {c.dbtypestr} of schema {c.enum.schema}"
@@ -525,21 +543,21 @@ def _unique_keys(i: Any) -> dict[str, list[list[str]]]:
 def _constraint_problem(c: Any, i: Any) -> str | None:
     d = str(c.definition)
     kind = c.constraint_type
-    if kind == "EXCLUDE":
-        return "exclusion constraint"
+    if " NOT ENFORCED" in d:
+        return "NOT ENFORCED"  # Postgres 18: the spec writes enforced constraints only
     if d.endswith(" NOT VALID"):
         return "NOT VALID"
     if kind == "CHECK":
-        return "NO INHERIT" if "NO INHERIT" in d else None
-    if kind in ("PRIMARY KEY", "UNIQUE"):
-        for part in ("DEFERRABLE", "INCLUDE (", "NULLS NOT DISTINCT", "WITH (", "TABLESPACE"):
+        return None
+    if kind in ("PRIMARY KEY", "UNIQUE", "EXCLUDE"):
+        for part in ("INCLUDE (", "WITH (", "TABLESPACE"):
             if part in d:
                 return part.rstrip(" (")
         return None
     target = c.quoted_full_foreign_table_name
     if target not in i.tables:
         return f"references {target}, which is not managed"
-    if m := re.search(r"\) MATCH (FULL|PARTIAL)\b", d):
+    if m := re.search(r"\) MATCH (PARTIAL)\b", d):
         return f"MATCH {m.group(1)}"
     if re.search(r" ON DELETE SET (NULL|DEFAULT) \(", d):
         return "ON DELETE with a column list"
@@ -554,9 +572,7 @@ def _index_problem(ix: Any) -> str | None:
         return f"method {ix.algorithm}"
     d = str(ix.definition)
     for part, why in (
-        (") WITH (", "storage parameters"),
         (" TABLESPACE ", "tablespace"),
-        (" NULLS NOT DISTINCT", "NULLS NOT DISTINCT"),
         (" COLLATE ", "collation"),
     ):
         if part in d:
@@ -614,6 +630,10 @@ def fingerprint(snap: Snapshot, extra: Iterable[str] = ()) -> str:
         ("matview", snap.matviews),
     ):
         parts += [f"{kind}|{k}|{v!r}" for k, v in sorted(things.items())]
+    x = snap.extras
+    parts += [f"identity|{k}|{sorted(v.items())}" for k, v in sorted(x.identity.items())]
+    parts += [f"generated|{k}|{v}" for k, v in sorted(x.generated.items())]
+    parts += [f"storage|{k}|{sorted(v.items())}" for k, v in sorted(x.storage.items())]
     parts += sorted(extra)
     return "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -691,6 +711,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += _extension_drops(ctx)
     out += types.drops
     out += _index_creations(ctx, later)
+    out += _index_storage(ctx)
     out += _simple("constraint", _pk(a), _pk(b), creations=True)
     out += _constraint_creations(ctx, rebuilt, later)
     out += _selectables(a, b, creations=True, skip=_early_function_keys(a, b))
@@ -1066,7 +1087,7 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
     enum_hazards += _enum_recast_hazards(ctx, set(enums_changed))
     out += [Change("alter", "enum", "", _sql(s), hazards=enum_hazards) for s in enums_pre]
     for key, t in added.items():
-        out.append(Change("create", "table", key, _sql(t.create_statement)))
+        out.append(Change("create", "table", key, _create_table_sql(key, t, ctx.target.extras)))
         if t.rowsecurity:
             out.append(Change("alter", "table", key, _sql(t.alter_rls_statement)))
     # The old version of a changed enum goes last: a column of it that is dropped, or given
@@ -1091,6 +1112,9 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
     ]
     for key, t in modified.items():
         out += _table_alters(key, a.tables[key], t, ctx, later)
+    for key in sorted(set(a.tables) & set(b.tables) - set(modified)):
+        # Equal to schemainspect, and still different: identity options, storage, VIRTUAL.
+        out += _table_alters(key, a.tables[key], b.tables[key], ctx, later)
     out += [Change("alter", "enum", "", _sql(s)) for s in enums_post if s in old_versions]
     _, _, seq_modified, _ = differences(a.sequences, b.sequences)
     for key, seq in b.sequences.items():
@@ -1116,17 +1140,34 @@ def _table_alters(key: str, before: Any, after: Any, ctx: _Context, later: _Late
         )
         out.append(Change("alter", "table", key, _sql(after.alter_unlogged_statement), hazards=hz))
     c_added, c_removed, c_modified, _ = differences(before.columns, after.columns)
+    for name, c in after.columns.items():
+        column = f"{key}.{c.quoted_name}"
+        kinds = ctx.live.extras.generated.get(column), ctx.target.extras.generated.get(column)
+        if name in before.columns and name not in c_modified and kinds[0] != kinds[1]:
+            c_modified[name] = c
+    regenerated, new_expression = _generation_changes(key, before, after, c_modified, ctx)
     for name in list(c_modified):
         c, old = after.columns[name], before.columns[name]
-        if c.is_generated != old.is_generated and not (
-            not c.is_generated and old.can_drop_generated
+        if name in regenerated or (
+            c.is_generated != old.is_generated
+            and not (not c.is_generated and old.can_drop_generated)
         ):
             # A column cannot be altered into or out of generated: drop and add it again.
             del c_modified[name]
             c_removed[name], c_added[name] = old, c
     for c in c_removed.values():
         column = f"{key}.{c.quoted_name}"
-        hazards = [ctx.stake(HazardKind.DATA_LOSS, f"drops column {column}", key)]
+        if c.name in c_added:
+            # Dropping the column drops its indexes: they are created again after it.
+            for k, ix in list(ctx.a.indexes.items()):
+                if ix.quoted_full_table_name == key and c.name in (ix.key_columns or []):
+                    del ctx.a.indexes[k]
+        if c.name in regenerated:
+            # A generated column holds no data of its own: nothing is lost, it is computed
+            # again (a table rewrite when it is stored).
+            hazards = []
+        else:
+            hazards = [ctx.stake(HazardKind.DATA_LOSS, f"drops column {column}", key)]
         deps, _found = ctx.dependents("relation", before.schema, before.name, c.name)
         hazards += ctx.dropped_along(column, deps)
         sql = _sql(after.alter_table_statement(c.drop_column_clause)) + _cascade(deps)
@@ -1141,8 +1182,17 @@ def _table_alters(key: str, before: Any, after: Any, ctx: _Context, later: _Late
                     rows,
                 )
             )
-        if rows != 0 and (c.is_identity or (c.default and ctx.volatile(c.default))):
-            what = "an identity" if c.is_identity else f"a volatile default ({c.default})"
+        column = f"{key}.{c.quoted_name}"
+        stored = c.is_generated and ctx.target.extras.generated.get(column, "s") == "s"
+        volatile = bool(c.default) and not c.is_generated and ctx.volatile(c.default)
+        if rows != 0 and (c.is_identity or stored or volatile):
+            what = (
+                "an identity"
+                if c.is_identity
+                else "a stored generated value"
+                if stored
+                else f"a volatile default ({c.default})"
+            )
             hazards.append(
                 ctx.stake(
                     HazardKind.TABLE_REWRITE,
@@ -1156,12 +1206,15 @@ def _table_alters(key: str, before: Any, after: Any, ctx: _Context, later: _Late
                 "create",
                 "column",
                 f"{key}.{c.quoted_name}",
-                _sql(after.alter_table_statement(c.add_column_clause)),
+                f"alter table {key} add column {_column_clause(key, c, ctx.target.extras)}",
                 hazards=tuple(hazards),
             )
         )
     for name, c in c_modified.items():
         out += _column_alters(key, c, before.columns[name], ctx, later)
+    out += new_expression
+    out += _identity_options(key, before, after, set(c_added), ctx)
+    out += _storage_changes("table", key, ctx)
     if after.rowsecurity != before.rowsecurity:
         out.append(Change("alter", "table", key, _sql(after.alter_rls_statement)))
     return out
@@ -1184,7 +1237,7 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
     not_null_added = c.not_null and not old.not_null
     not_null_dropped = old.not_null and not c.not_null
     identity_added = c.is_identity and not old.is_identity
-    if c.default != old.default:
+    if c.default != old.default and not (c.is_generated and old.is_generated):
         clause(c.alter_default_clause_or_generated(old))
     if not_null_added and rows != 0 and not identity_added:
         helper = _not_null_check_name(table, c.name)
@@ -1253,6 +1306,22 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
                     rows,
                 )
             )
+        indexed = sorted(
+            k
+            for k, ix in ctx.a.indexes.items()
+            if ix.quoted_full_table_name == table and c.name in (ix.key_columns or [])
+        )
+        if c.dbtypestr == old.dbtypestr and rows != 0 and indexed:
+            # A new collation keeps the rows as they are, but sorts anew: its indexes are
+            # rebuilt while the table is locked.
+            hazards.append(
+                ctx.stake(
+                    HazardKind.BLOCKING_LOCK,
+                    f"changes the collation of {name}: {', '.join(indexed)} rebuilt while "
+                    f"{table} is locked",
+                    table,
+                )
+            )
         if rows != 0 and _rewrites(old.dbtypestr, c.dbtypestr, ctx.catalog):
             hazards.append(
                 ctx.stake(
@@ -1264,7 +1333,11 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
             )
         clause(sql, tuple(hazards))
     if identity_changed and identity_added:
-        clause(c.alter_identity_clause(old))
+        sql = c.alter_identity_clause(old)
+        want = ctx.target.extras.identity.get(name)
+        if want:
+            sql += f" ({_identity_sql(want)})"  # a new sequence starts where the spec says
+        clause(sql)
     return out
 
 
@@ -1637,7 +1710,17 @@ def _constraint_creations(ctx: _Context, also: set[str], later: _Later) -> list[
             )
             continue
         if not c.can_use_not_valid:
-            out.append(Change(action, "constraint", key, _sql(c.create_statement)))
+            hz: tuple[Hazard, ...] = ()
+            if c.constraint_type == "EXCLUDE" and ctx.rows(table) != 0:
+                hz = (
+                    ctx.stake(
+                        HazardKind.BLOCKING_LOCK,
+                        f"builds the index of exclusion constraint {key} inside the "
+                        f"transaction: reads and writes of {table} wait until it is built",
+                        table,
+                    ),
+                )
+            out.append(Change(action, "constraint", key, _sql(c.create_statement), hazards=hz))
             continue
         rows = ctx.rows(table)
         if rows == 0:
@@ -2156,4 +2239,160 @@ def _materialized_view_changes(ctx: _Context, planned: list[Change]) -> list[Cha
         for name, definition in sorted(want_ix.items()):
             if have_ix.get(name) != definition:
                 out.append(Change("create", "index", name, definition))
+    return out
+
+
+# --- columns and constraints: generated columns, identity options, storage parameters --------
+
+
+def _generation_changes(
+    key: str, before: Any, after: Any, modified: Mapping[str, Any], ctx: _Context
+) -> tuple[set[str], list[Change]]:
+    """Generated columns whose expression or kind (stored, virtual) changes.
+
+    Postgres 17+ changes an expression in place (SET EXPRESSION AS); before it, and for a
+    change of kind, the column is dropped and added again, which loses nothing: its values
+    are computed from the others. Returns the columns to drop and add, and the SET EXPRESSION
+    statements.
+    """
+    regenerated: set[str] = set()
+    out: list[Change] = []
+    live_kinds, target_kinds = ctx.live.extras.generated, ctx.target.extras.generated
+    for name in modified:
+        c, old = after.columns[name], before.columns[name]
+        if not (c.is_generated and old.is_generated):
+            continue
+        column = f"{key}.{c.quoted_name}"
+        kind, old_kind = target_kinds.get(column, "s"), live_kinds.get(column, "s")
+        if c.default == old.default and kind == old_kind:
+            continue
+        if kind != old_kind or ctx.live.extras.major < 17 or c.dbtypestr != old.dbtypestr:
+            regenerated.add(name)
+            continue
+        hazards: tuple[Hazard, ...] = ()
+        if kind == "s" and ctx.rows(key) != 0:
+            hazards = (
+                ctx.stake(
+                    HazardKind.TABLE_REWRITE,
+                    f"computes {column} again for every row: {key} is rewritten",
+                    key,
+                ),
+            )
+        out.append(
+            Change(
+                "alter",
+                "column",
+                column,
+                f"alter table {key} alter column {c.quoted_name} set expression as ({c.default})",
+                hazards=hazards,
+            )
+        )
+    return regenerated, out
+
+
+def _identity_sql(options: Mapping[str, str]) -> str:
+    return " ".join(
+        options["cycle"] if word == "cycle" else f"{word} {options[word]}" for word in options
+    )
+
+
+def _column_clause(table: str, c: Any, extras: RelationExtras) -> str:
+    """A column as CREATE TABLE and ADD COLUMN write it: schemainspect's clause with what it
+    leaves out (the collation in CREATE TABLE, identity options, VIRTUAL)."""
+    column = f"{table}.{c.quoted_name}"
+    x = f"{c.quoted_name} {c.dbtypestr}"
+    if c.collation:
+        x += f" collate {_quoted(c.collation)}"
+    if c.is_identity:
+        x += f" generated {'always' if c.is_identity_always else 'by default'} as identity"
+        if column in extras.identity:
+            x += f" ({_identity_sql(extras.identity[column])})"
+    if c.not_null:
+        x += " not null"
+    if c.is_generated:
+        kind = "virtual" if extras.generated.get(column) == "v" else "stored"
+        x += f" generated always as ({c.default}) {kind}"
+    elif c.default:
+        x += f" default {c.default}"
+    return x
+
+
+def _create_table_sql(key: str, t: Any, extras: RelationExtras) -> str:
+    """CREATE TABLE with every column as the spec has it, and its storage parameters."""
+    if t.is_partitioning_child_table or t.partition_def or t.parent_table:
+        return _sql(t.create_statement)  # partitions and inheritance: schemainspect's form
+    columns = ",\n".join("    " + _column_clause(key, c, extras) for c in t.columns.values())
+    storage = _storage_of(extras, key)
+    with_ = f" with ({_storage_list(storage)})" if storage else ""
+    return f"create {t.persistence_modifier}table {key} (\n{columns}\n){with_}"
+
+
+def _identity_options(
+    key: str, before: Any, after: Any, added: set[str], ctx: _Context
+) -> list[Change]:
+    """ALTER COLUMN ... SET START WITH ... for identity columns whose options differ
+    (migra compares only ALWAYS / BY DEFAULT). The current value is kept: a new start is
+    where a RESTART would go, not a restart."""
+    out: list[Change] = []
+    for name, c in after.columns.items():
+        column = f"{key}.{c.quoted_name}"
+        want = ctx.target.extras.identity.get(column)
+        if not c.is_identity or name in added or want is None:
+            continue
+        old = before.columns.get(name)
+        if old is None or not old.is_identity:
+            continue  # added with its options
+        have = ctx.live.extras.identity.get(column, {})
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        if not changed:
+            continue
+        sets = " ".join(
+            f"set {v}" if k == "cycle" else f"set {k} {v}" for k, v in changed.items()
+        )
+        out.append(
+            Change(
+                "alter",
+                "column",
+                column,
+                f"alter table {key} alter column {c.quoted_name} {sets}",
+            )
+        )
+    return out
+
+
+def _storage_of(extras: RelationExtras, key: str) -> dict[str, str]:
+    """Storage parameters of a relation, booleans spelled one way (Postgres keeps `off`)."""
+    out = {}
+    for name, value in extras.storage.get(key, {}).items():
+        if name in BOOLEAN_STORAGE_PARAMETERS:
+            value = {"on": "true", "yes": "true", "1": "true", "off": "false", "no": "false",
+                     "0": "false"}.get(value.lower(), value.lower())
+        out[name] = value
+    return out
+
+
+def _storage_list(options: Mapping[str, str]) -> str:
+    return ", ".join(f"{name} = '{value}'" for name, value in sorted(options.items()))
+
+
+def _storage_changes(kind: str, key: str, ctx: _Context) -> list[Change]:
+    """ALTER TABLE|INDEX ... SET (...) / RESET (...): storage parameters (migra ignores them).
+    Both take a lock that lets reads and writes go on; the new values apply to new pages."""
+    have, want = _storage_of(ctx.live.extras, key), _storage_of(ctx.target.extras, key)
+    out = []
+    changed = {k: v for k, v in want.items() if have.get(k) != v}
+    if changed:
+        out.append(Change("alter", kind, key, f"alter {kind} {key} set ({_storage_list(changed)})"))
+    gone = sorted(set(have) - set(want))
+    if gone:
+        out.append(Change("alter", kind, key, f"alter {kind} {key} reset ({', '.join(gone)})"))
+    return out
+
+
+def _index_storage(ctx: _Context) -> list[Change]:
+    """Storage parameters of indexes kept as they are (a new or rebuilt index has them)."""
+    _, _, modified, _ = differences(ctx.a.indexes, ctx.b.indexes)
+    out: list[Change] = []
+    for key in sorted(set(ctx.a.indexes) & set(ctx.b.indexes) - set(modified)):
+        out += _storage_changes("index", key, ctx)
     return out

@@ -64,8 +64,8 @@ def build_metadata(spec: s.Spec) -> sa.MetaData:
         columns = [
             sa.Column(
                 c.name,
-                SpecType(c.type),
-                *([sa.Identity(always=c.identity == "always")] if c.identity else []),
+                SpecType(column_type_sql(c)),
+                *_column_extras(c),
                 nullable=c.nullable and c.name not in pk_cols and not c.identity,
                 server_default=_server_default(c.default),
                 comment=c.comment,
@@ -75,9 +75,18 @@ def build_metadata(spec: s.Spec) -> sa.MetaData:
         ]
         items: list[Any] = list(columns)
         if t.primary_key:
-            items.append(sa.PrimaryKeyConstraint(*t.primary_key.columns, name=t.primary_key.name))
-        items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in t.uniques]
-        items += [sa.CheckConstraint(sa.text(ck.expression), name=ck.name) for ck in t.checks]
+            pk = t.primary_key
+            items.append(
+                sa.PrimaryKeyConstraint(*pk.columns, name=pk.name, **_deferral(pk))
+            )
+        items += [_unique(u) for u in t.uniques]
+        # NO INHERIT checks are added after the table: SQLAlchemy cannot write the clause.
+        items += [
+            sa.CheckConstraint(sa.text(ck.expression), name=ck.name)
+            for ck in t.checks
+            if not ck.no_inherit
+        ]
+        items += [_exclude(ex) for ex in t.excludes]
         items += [
             sa.ForeignKeyConstraint(
                 fk.columns,
@@ -87,12 +96,14 @@ def build_metadata(spec: s.Spec) -> sa.MetaData:
                 onupdate=_action(fk.on_update),
                 deferrable=True if fk.deferrable else None,
                 initially="DEFERRED" if fk.initially_deferred else None,
+                match="FULL" if fk.match == "full" else None,
                 use_alter=True,
             )
             for fk in t.foreign_keys
         ]
         prefixes = ["UNLOGGED"] if t.unlogged else []
-        table = sa.Table(t.name, md, *items, comment=t.comment, prefixes=prefixes)
+        storage: dict[str, Any] = {"postgresql_with": dict(t.storage)} if t.storage else {}
+        table = sa.Table(t.name, md, *items, comment=t.comment, prefixes=prefixes, **storage)
         for ix in t.indexes:
             _index(table, ix)
     return md
@@ -138,6 +149,7 @@ def render_statements(spec: s.Spec) -> list[Statement]:
                 _compile(CreateTable(table, include_foreign_key_constraints=[])),
             )
         )
+    out += no_inherit_checks(spec)
     for table in tables:
         for ix in sorted(table.indexes, key=lambda i: _order_of(spec, table.name, i.name)):
             out.append(Statement("index", str(ix.name), _compile(CreateIndex(ix))))
@@ -548,6 +560,10 @@ def _index(table: sa.Table, ix: s.Index) -> sa.Index:
         kwargs["postgresql_include"] = ix.include
     if ops:
         kwargs["postgresql_ops"] = ops
+    if ix.nulls_not_distinct:
+        kwargs["postgresql_nulls_not_distinct"] = True
+    if ix.storage:
+        kwargs["postgresql_with"] = dict(ix.storage)
     return sa.Index(ix.name, *exprs, unique=ix.unique, _table=table, **kwargs)
 
 
@@ -562,3 +578,89 @@ def _foreign_keys_in_spec_order(spec: s.Spec, table: sa.Table) -> list[sa.Foreig
     assert t is not None
     by_name = {fk.name: fk for fk in table.foreign_key_constraints}
     return [by_name[fk.name] for fk in t.foreign_keys]
+
+
+# --- columns and constraints: collation, generated, identity options, EXCLUDE, NO INHERIT ---
+
+
+def column_type_sql(c: s.Column) -> str:
+    """The column's type as CREATE TABLE writes it, with its collation."""
+    if c.collation is None:
+        return c.type
+    return f"{c.type} COLLATE {quote_always(c.collation)}"
+
+
+def quote_always(name: str) -> str:
+    """Collation names are quoted always: "C" and "en_US" are case-sensitive."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column_extras(c: s.Column) -> list[Any]:
+    if c.generated is not None:
+        return [sa.Computed(sa.text(c.generated.expression), persisted=c.generated.stored)]
+    if not c.identity:
+        return []
+    o = c.identity_options or s.IdentityOptions()
+    return [
+        sa.Identity(
+            always=c.identity == "always",
+            start=o.start,
+            increment=o.increment,
+            minvalue=o.min,
+            maxvalue=o.max,
+            cache=o.cache,
+            cycle=True if o.cycle else None,
+        )
+    ]
+
+
+def _deferral(k: s.PrimaryKey | s.UniqueConstraint | s.Exclude) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if k.deferrable:
+        out["deferrable"] = True
+    if k.initially_deferred:
+        out["initially"] = "DEFERRED"
+    return out
+
+
+def _unique(u: s.UniqueConstraint) -> sa.UniqueConstraint:
+    kwargs: dict[str, Any] = _deferral(u)
+    if u.nulls_not_distinct:
+        kwargs["postgresql_nulls_not_distinct"] = True
+    return sa.UniqueConstraint(*u.columns, name=u.name, **kwargs)
+
+
+def no_inherit_checks(spec: s.Spec) -> list[Statement]:
+    """CHECK ... NO INHERIT constraints, added once their table exists."""
+    return [
+        Statement(
+            "check",
+            ck.name,
+            f"ALTER TABLE {qualified(spec.schema, t.name)} ADD CONSTRAINT {quote(ck.name)} "
+            f"CHECK ({ck.expression}) NO INHERIT",
+        )
+        for t in spec.tables
+        for ck in t.checks
+        if ck.no_inherit
+    ]
+
+
+def _exclude(ex: s.Exclude) -> postgresql.ExcludeConstraint:
+    elements: list[Any] = []
+    ops: dict[str, str] = {}
+    for el in ex.elements:
+        if el.column is not None:
+            elements.append((el.column, el.operator))
+            if el.opclass:
+                ops[el.column] = el.opclass
+        else:
+            text = f"({el.expression})" + (f" {el.opclass}" if el.opclass else "")
+            elements.append((sa.literal_column(text), el.operator))
+    return postgresql.ExcludeConstraint(
+        *elements,
+        name=ex.name,
+        using=ex.method,
+        where=sa.text(ex.where) if ex.where else None,
+        ops=ops,
+        **_deferral(ex),
+    )

@@ -332,6 +332,7 @@ class Planner:
         if self._shadow is None and self.shadow_url is not None:
             self._shadow = _read(self.shadow_url, self.spec).snapshot
         elif self._shadow is None:
+            _check_major(self.spec, live.major)
             self._shadow, self._equivalent = self._build_shadow(live.major)
         differ.accept_equivalent_checks(live.snapshot, self._shadow, self._equivalent)
         with self.progress.phase("comparing"):
@@ -354,6 +355,22 @@ class Planner:
             ordered,
             result.unmanaged,
         )
+
+
+def _check_major(spec: s.Spec, major: int) -> None:
+    """What the spec uses that the live server's major cannot do: one error per use."""
+    problems = [
+        Problem(
+            c.loc,
+            f"column '{t.name}.{c.name}' is a virtual generated column, which needs Postgres "
+            f"18 or newer (the database runs {major}); write `stored: true`",
+        )
+        for t in spec.tables
+        for c in t.columns
+        if c.generated is not None and not c.generated.stored and major < 18
+    ]
+    if problems:
+        raise SpecError(problems)
 
 
 def _snapshot_cache_path(spec: s.Spec, install: postgres.Install) -> Path | None:

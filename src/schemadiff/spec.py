@@ -46,6 +46,21 @@ PRIVILEGES = {
     "sequences": ("usage", "select", "update"),
     "functions": ("execute",),
 }
+FK_MATCHES = ("simple", "full")
+# Storage parameters whose values are booleans: written `true`/`false` whatever the spelling.
+BOOLEAN_STORAGE_PARAMETERS = frozenset(
+    {
+        "autovacuum_enabled",
+        "toast.autovacuum_enabled",
+        "vacuum_truncate",
+        "toast.vacuum_truncate",
+        "user_catalog_table",
+        "fastupdate",
+        "deduplicate_items",
+        "vacuum_index_cleanup",
+        "autosummarize",
+    }
+)
 
 Scalar = str | int | float | bool
 _R = TypeVar("_R", bound="_Renameable")
@@ -64,6 +79,26 @@ class Default:
     sql: str | None = None
 
 
+@dataclass(frozen=True)
+class Generated:
+    """GENERATED ALWAYS AS (expression) STORED, or VIRTUAL (Postgres 18+) when not stored."""
+
+    expression: str
+    stored: bool = True
+
+
+@dataclass(frozen=True)
+class IdentityOptions:
+    """Options of an identity column's sequence; None takes Postgres' default."""
+
+    start: int | None = None
+    increment: int | None = None
+    min: int | None = None
+    max: int | None = None
+    cache: int | None = None
+    cycle: bool = False
+
+
 @dataclass
 class Column:
     name: str
@@ -74,6 +109,9 @@ class Column:
     loc: Location
     identity: str | None = None  # "always" | "by default": GENERATED ... AS IDENTITY
     renamed_from: str | None = None  # declared rename: ALTER ... RENAME, never drop + add
+    collation: str | None = None
+    generated: Generated | None = None
+    identity_options: IdentityOptions | None = None
 
 
 @dataclass
@@ -83,6 +121,8 @@ class PrimaryKey:
     loc: Location
     renamed_from: str | None = None
     comment: str | None = None  # COMMENT ON CONSTRAINT
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass
@@ -92,6 +132,9 @@ class UniqueConstraint:
     loc: Location
     renamed_from: str | None = None
     comment: str | None = None
+    deferrable: bool = False
+    initially_deferred: bool = False
+    nulls_not_distinct: bool = False
 
 
 @dataclass
@@ -107,6 +150,7 @@ class ForeignKey:
     initially_deferred: bool = False
     renamed_from: str | None = None
     comment: str | None = None
+    match: str = "simple"  # simple | full
 
 
 @dataclass
@@ -116,6 +160,30 @@ class Check:
     loc: Location
     renamed_from: str | None = None
     comment: str | None = None
+    no_inherit: bool = False
+
+
+@dataclass
+class ExcludeElement:
+    """One element of an EXCLUDE constraint: a column or an expression, and its operator."""
+
+    operator: str
+    column: str | None = None
+    expression: str | None = None
+    opclass: str | None = None
+
+
+@dataclass
+class Exclude:
+    """EXCLUDE USING method (element WITH operator, ...) [WHERE (predicate)]."""
+
+    name: str
+    method: str
+    elements: list[ExcludeElement]
+    where: str | None
+    loc: Location
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass
@@ -140,6 +208,8 @@ class Index:
     loc: Location
     renamed_from: str | None = None
     comment: str | None = None
+    nulls_not_distinct: bool = False
+    storage: dict[str, str] = field(default_factory=dict)  # WITH (name = value, ...)
 
 
 @dataclass
@@ -204,6 +274,8 @@ class Table:
     row_level_security: bool = False
     force_row_level_security: bool = False
     policies: list[Policy] = field(default_factory=list)
+    storage: dict[str, str] = field(default_factory=dict)  # WITH (name = value, ...)
+    excludes: list[Exclude] = field(default_factory=list)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -1088,6 +1160,8 @@ class _Reader(NodeReader):
                 "policies",
                 "renamed_from",
                 "unlogged",
+                "with",
+                "excludes",
             ),
             ("columns",),
         )
@@ -1138,6 +1212,12 @@ class _Reader(NodeReader):
                 policy = self._policy(table, name, key_node, value_node)
                 if policy:
                     table.policies.append(policy)
+        if "with" in m:
+            table.storage = self._storage(m["with"][1], f"{what} with")
+        for item in self._list(m, "excludes", what):
+            ex = self._exclude(table, item)
+            if ex:
+                table.excludes.append(ex)
         return table
 
     def _comment(self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str) -> str | None:
@@ -1181,6 +1261,154 @@ class _Reader(NodeReader):
         if command == "insert" and using is not None:
             self.error(m["using"][0], f"{what}: an insert policy takes no using")
         return Policy(name, command, permissive, roles, using, check, self.loc(key_node))
+
+    # --- columns and constraints: storage parameters, deferral, identity, generated, EXCLUDE
+
+    def _storage(self, node: yaml.Node, what: str) -> dict[str, str]:
+        """`with: {fillfactor: 70, autovacuum_enabled: false}` -> {"fillfactor": "70", ...}."""
+        entries = self.mapping(node, what)
+        out: dict[str, str] = {}
+        for name, (key_node, value_node) in (entries or {}).items():
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?", name):
+                self.error(key_node, f"{what}: '{name}' is not a storage parameter name")
+                continue
+            value = self.scalar(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+            if isinstance(value, bool):
+                out[name] = "true" if value else "false"
+            elif isinstance(value, int | float) or (isinstance(value, str) and value.strip()):
+                text = str(value).strip()
+                if name in BOOLEAN_STORAGE_PARAMETERS:
+                    text = _BOOLEAN_WORDS.get(text.lower(), text)
+                out[name] = text
+            else:
+                self.error(value_node, f"{what} {name} must be a number, a word or true/false")
+        return out
+
+    def _deferral(
+        self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str
+    ) -> tuple[bool, bool]:
+        """`deferrable:` and `initially_deferred:` (which needs the first)."""
+        deferrable = (
+            bool(self.boolean(m["deferrable"][1], f"{what} deferrable"))
+            if "deferrable" in m
+            else False
+        )
+        deferred = (
+            bool(self.boolean(m["initially_deferred"][1], f"{what} initially_deferred"))
+            if "initially_deferred" in m
+            else False
+        )
+        if deferred and not deferrable:
+            self.error(
+                m["initially_deferred"][0], f"{what}: initially_deferred needs deferrable: true"
+            )
+        return deferrable, deferred
+
+    def _identity(
+        self, node: yaml.Node, what: str
+    ) -> tuple[str | None, IdentityOptions | None]:
+        """`identity: always` or `identity: {generated: always, start: 100, ...}`."""
+        if not isinstance(node, yaml.MappingNode):
+            return self.choice(node, f"{what} identity", IDENTITIES), None
+        keys = ("generated", "start", "increment", "min", "max", "cache", "cycle")
+        m = self.mapping(node, f"{what} identity", keys, ("generated",))
+        if m is None or "generated" not in m:
+            return None, None
+        kind = self.choice(m["generated"][1], f"{what} identity generated", IDENTITIES)
+        numbers: dict[str, int | None] = {}
+        for key in keys[1:6]:
+            numbers[key] = None
+            if key in m:
+                value_node = m[key][1]
+                value = (
+                    self.scalar(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+                )
+                if isinstance(value, bool) or not isinstance(value, int):
+                    self.error(value_node, f"{what} identity {key} must be an integer")
+                else:
+                    numbers[key] = value
+        if numbers["increment"] == 0:
+            self.error(m["increment"][1], f"{what} identity increment must not be 0")
+        if numbers["cache"] is not None and numbers["cache"] < 1:
+            self.error(m["cache"][1], f"{what} identity cache must be at least 1")
+        cycle = (
+            bool(self.boolean(m["cycle"][1], f"{what} identity cycle")) if "cycle" in m else False
+        )
+        options = IdentityOptions(
+            numbers["start"],
+            numbers["increment"],
+            numbers["min"],
+            numbers["max"],
+            numbers["cache"],
+            cycle,
+        )
+        return kind, (options if options != IdentityOptions() else None)
+
+    def _generated(self, node: yaml.Node, what: str) -> Generated | None:
+        """`generated: {expression: price * qty, stored: true}` (or just the expression)."""
+        if isinstance(node, yaml.ScalarNode):
+            expr = self.string(node, f"{what} generated")
+            return Generated(expr.strip()) if expr else None
+        m = self.mapping(node, f"{what} generated", ("expression", "stored"), ("expression",))
+        if m is None or "expression" not in m:
+            return None
+        expr = self.string(m["expression"][1], f"{what} generated expression")
+        stored = (
+            self.boolean(m["stored"][1], f"{what} generated stored") if "stored" in m else True
+        )
+        return Generated(expr.strip(), stored is not False) if expr else None
+
+    def _exclude(self, table: Table, node: yaml.Node) -> Exclude | None:
+        what = f"table '{table.name}' exclude constraint"
+        m = self.mapping(
+            node,
+            what,
+            ("name", "using", "elements", "where", "deferrable", "initially_deferred"),
+            ("name", "elements"),
+        )
+        if m is None:
+            return None
+        name = self._name_or(m, None, "exclude constraint", node)
+        method = "gist"
+        if "using" in m:
+            method = self.choice(m["using"][1], f"{what} using", INDEX_METHODS) or method
+        elements: list[ExcludeElement] = []
+        if "elements" in m:
+            els = m["elements"][1]
+            if not isinstance(els, yaml.SequenceNode) or not els.value:
+                self.error(els, f"{what} elements must be a non-empty list")
+            else:
+                for item in els.value:
+                    em = self.mapping(
+                        item,
+                        f"{what} element",
+                        ("column", "expression", "with", "opclass"),
+                        ("with",),
+                    )
+                    if em is None or "with" not in em:
+                        continue
+                    if ("column" in em) == ("expression" in em):
+                        self.error(
+                            item, f"{what} element: give exactly one of 'column' or 'expression'"
+                        )
+                        continue
+                    op = self.string(em["with"][1], f"{what} element with")
+                    el = ExcludeElement(op.strip() if op else "")
+                    if "column" in em:
+                        el.column = self.string(em["column"][1], f"{what} element column")
+                    else:
+                        el.expression = self.string(
+                            em["expression"][1], f"{what} element expression"
+                        )
+                    if "opclass" in em:
+                        el.opclass = self.string(em["opclass"][1], f"{what} element opclass")
+                    if op and (el.column or el.expression):
+                        elements.append(el)
+        where = self.string(m["where"][1], f"{what} where") if "where" in m else None
+        deferrable, deferred = self._deferral(m, what)
+        if not name or not elements:
+            return None
+        return Exclude(name, method, elements, where, self.loc(node), deferrable, deferred)
 
     def _renamed(self, m: dict[str, tuple[yaml.Node, yaml.Node]], obj: _R) -> _R:
         """Read `renamed_from:` (the object's old name) into obj.renamed_from."""
@@ -1235,6 +1463,8 @@ class _Reader(NodeReader):
                 "comment",
                 "identity",
                 "renamed_from",
+                "collation",
+                "generated",
             ),
             ("type",),
         )
@@ -1260,19 +1490,28 @@ class _Reader(NodeReader):
                 cname = f"{table.name}_{name}_check"
                 self.identifier(m["check"][0], cname, "derived check constraint name")
                 table.checks.append(Check(cname, expr, self.loc(m["check"][0])))
-        identity = (
-            self.choice(m["identity"][1], f"{what} identity", IDENTITIES)
-            if "identity" in m
-            else None
+        identity, identity_options = (
+            self._identity(m["identity"][1], what) if "identity" in m else (None, None)
         )
         if identity is not None and default is not None:
             self.error(m["identity"][0], f"{what}: an identity column cannot have a default")
-        if type_ is not None:
-            table.columns.append(
-                self._renamed(
-                    m, Column(name, type_.strip(), nullable, default, comment, loc, identity)
-                )
+        collation = (
+            self.string(m["collation"][1], f"{what} collation") if "collation" in m else None
+        )
+        generated = self._generated(m["generated"][1], what) if "generated" in m else None
+        if generated is not None and (default is not None or identity is not None):
+            self.error(
+                m["generated"][0],
+                f"{what}: a generated column cannot have a default or be an identity",
             )
+        if type_ is not None:
+            col = Column(name, type_.strip(), nullable, default, comment, loc, identity)
+            col.collation, col.generated, col.identity_options = (
+                collation,
+                generated,
+                identity_options,
+            )
+            table.columns.append(self._renamed(m, col))
 
     def _default(self, node: yaml.Node, what: str) -> Default | None:
         if isinstance(node, yaml.MappingNode):
@@ -1331,31 +1570,54 @@ class _Reader(NodeReader):
             self.identifier(node, name, "derived primary key name")
             return PrimaryKey(name, cols, self.loc(node))
         m = self.mapping(
-            node, what, ("name", "columns", "renamed_from", "comment"), ("columns",)
+            node,
+            what,
+            ("name", "columns", "renamed_from", "comment", "deferrable", "initially_deferred"),
+            ("columns",),
         )
         if m is None:
             return None
         pk_cols = self._columns_of(m, what)
         pk_name = self._name_or(m, f"{table.name}_pkey", "primary key", node)
+        deferrable, deferred = self._deferral(m, what)
         if not pk_cols or not pk_name:
             return None
         pk = PrimaryKey(pk_name, pk_cols, self.loc(node), comment=self._comment(m, what))
+        pk.deferrable, pk.initially_deferred = deferrable, deferred
         return self._renamed(m, pk)
 
     def _unique(self, table: Table, node: yaml.Node) -> UniqueConstraint | None:
         what = f"table '{table.name}' unique constraint"
         m = self.mapping(
-            node, what, ("name", "columns", "renamed_from", "comment"), ("columns",)
+            node,
+            what,
+            (
+                "name",
+                "columns",
+                "renamed_from",
+                "comment",
+                "deferrable",
+                "initially_deferred",
+                "nulls_not_distinct",
+            ),
+            ("columns",),
         )
         if m is None:
             return None
         cols = self._columns_of(m, what)
+        deferrable, deferred = self._deferral(m, what)
+        nnd = (
+            bool(self.boolean(m["nulls_not_distinct"][1], f"{what} nulls_not_distinct"))
+            if "nulls_not_distinct" in m
+            else False
+        )
         if not cols:
             return None
         name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_key", "unique constraint", node)
         if not name:
             return None
         uc = UniqueConstraint(name, cols, self.loc(node), comment=self._comment(m, what))
+        uc.deferrable, uc.initially_deferred, uc.nulls_not_distinct = deferrable, deferred, nnd
         return self._renamed(m, uc)
 
     def _foreign_key(self, table: Table, node: yaml.Node) -> ForeignKey | None:
@@ -1373,6 +1635,7 @@ class _Reader(NodeReader):
                 "initially_deferred",
                 "renamed_from",
                 "comment",
+                "match",
             ),
             ("columns", "references"),
         )
@@ -1416,6 +1679,9 @@ class _Reader(NodeReader):
         name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_fkey", "foreign key", node)
         if not name:
             return None
+        match = "simple"
+        if "match" in m:
+            match = self.choice(m["match"][1], f"{what} match", FK_MATCHES) or match
         return self._renamed(
             m,
             ForeignKey(
@@ -1429,21 +1695,31 @@ class _Reader(NodeReader):
                 deferrable,
                 deferred,
                 comment=self._comment(m, what),
+                match=match,
             ),
         )
 
     def _check(self, table: Table, node: yaml.Node) -> Check | None:
         what = f"table '{table.name}' check"
         m = self.mapping(
-            node, what, ("name", "expression", "renamed_from", "comment"), ("name", "expression")
+            node,
+            what,
+            ("name", "expression", "renamed_from", "comment", "no_inherit"),
+            ("name", "expression"),
         )
         if m is None:
             return None
         name = self._name_or(m, None, "check constraint", node)
         expr = self.string(m["expression"][1], f"{what} expression") if "expression" in m else None
+        no_inherit = (
+            bool(self.boolean(m["no_inherit"][1], f"{what} no_inherit"))
+            if "no_inherit" in m
+            else False
+        )
         if not name or not expr:
             return None
         ck = Check(name, expr.strip(), self.loc(node), comment=self._comment(m, what))
+        ck.no_inherit = no_inherit
         return self._renamed(m, ck)
 
     def _index(self, table: Table, node: yaml.Node) -> Index | None:
@@ -1460,6 +1736,8 @@ class _Reader(NodeReader):
                 "include",
                 "renamed_from",
                 "comment",
+                "nulls_not_distinct",
+                "with",
             ),
             ("columns",),
         )
@@ -1487,21 +1765,28 @@ class _Reader(NodeReader):
         include = (
             (self.string_list(m["include"][1], f"{what} include") or []) if ("include" in m) else []
         )
+        nnd = (
+            bool(self.boolean(m["nulls_not_distinct"][1], f"{what} nulls_not_distinct"))
+            if "nulls_not_distinct" in m
+            else False
+        )
+        if nnd and not unique:
+            self.error(m["nulls_not_distinct"][0], f"{what}: nulls_not_distinct needs unique: true")
+        storage = self._storage(m["with"][1], f"{what} with") if "with" in m else {}
         if not name or not elements:
             return None
-        return self._renamed(
-            m,
-            Index(
-                name,
-                elements,
-                unique,
-                method,
-                where,
-                include,
-                self.loc(node),
-                comment=self._comment(m, what),
-            ),
+        ix = Index(
+            name,
+            elements,
+            unique,
+            method,
+            where,
+            include,
+            self.loc(node),
+            comment=self._comment(m, what),
         )
+        ix.nulls_not_distinct, ix.storage = nnd, storage
+        return self._renamed(m, ix)
 
     def _index_element(self, node: yaml.Node, what: str) -> IndexElement | None:
         if isinstance(node, yaml.ScalarNode):
@@ -1819,6 +2104,11 @@ class _Checker:
                 claim(u.name, u.loc, "unique constraint")
             for ck in t.checks:
                 constraint(ck.name, ck.loc)
+            for ex in t.excludes:
+                constraint(ex.name, ex.loc)
+                claim(ex.name, ex.loc, "exclude constraint")
+                named = [e.column for e in ex.elements if e.column]
+                self._columns_exist(t, [n for n in named if n], ex.loc, f"exclude '{ex.name}'")
             for fk in t.foreign_keys:
                 constraint(fk.name, fk.loc)
                 self._columns_exist(t, fk.columns, fk.loc, "foreign key")
@@ -2020,6 +2310,12 @@ class _Checker:
                 config.loc,
                 f"config: '{config.key_column}' must be the primary key of '{t.name}'",
             )
+
+
+_BOOLEAN_WORDS = {
+    "on": "true", "yes": "true", "true": "true", "1": "true",
+    "off": "false", "no": "false", "false": "false", "0": "false",
+}
 
 
 def _did_you_mean(word: str, options: Iterable[str]) -> str:

@@ -236,6 +236,21 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
                     where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped""",
                 (rel,),
             ).fetchall())
+            out[f"{t.name}: column kinds"] = sorted(conn.execute(
+                """select a.attname, a.attidentity::text, a.attgenerated::text,
+                          (select c.collname from pg_collation c
+                            where c.oid = a.attcollation and a.attcollation <> t.typcollation),
+                          (select array[s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
+                                        s.seqcache]::text || s.seqcycle::text
+                             from pg_sequence s
+                            where s.seqrelid = pg_get_serial_sequence(%s, a.attname)::regclass)
+                     from pg_attribute a join pg_type t on t.oid = a.atttypid
+                    where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped""",
+                (rel, rel),
+            ).fetchall())
+            out[f"{t.name}: storage"] = one(
+                conn, "select reloptions::text from pg_class where oid = %s::regclass", rel
+            )
             out[f"{t.name}: constraints"] = sorted(conn.execute(
                 """select conname, contype::text, pg_get_constraintdef(oid)
                      from pg_constraint where conrelid = %s::regclass""",

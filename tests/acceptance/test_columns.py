@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.errors import SpecError
+from schemadiff.plan import Plan, planner
+from schemadiff.spec import parse_spec
+
 from ..conftest import Server
 from .harness import (
     DATA_LOSS,
+    Conn,
     NOT_NULL,
     REWRITE,
     ROWS3,
     Case,
+    all_of,
+    execute,
     params,
     rows_are,
     run_case,
     sql_is,
+    y,
 )
+
+def expression_changed_in_place(plan: Plan, conn: Conn) -> None:
+    """Postgres 17+ changes a generation expression in place; before, the column goes and
+    comes back (computed again, nothing lost: no data_loss)."""
+    kinds = [(c.action, c.kind) for c in plan.changes]
+    in_place = any("set expression as" in c.sql for c in plan.changes)
+    assert in_place == (conn.info.server_version >= 170000), kinds
+    assert in_place != (("drop", "column") in kinds and ("create", "column") in kinds), kinds
+
 
 CASES: list[Case] = [
     Case(
@@ -210,7 +227,329 @@ CASES: list[Case] = [
     ),
 ]
 
+# Issue 8: collations, generated columns, identity options, column kinds and their order.
+CASES += [
+    Case(
+        "column-kinds-on-new-table-in-spec-order",
+        "",
+        """
+        tables:
+          t:
+            columns:
+              z_last_alphabetically: integer
+              tags: "text[]"
+              grid: "integer[][]"
+              amounts: "numeric(10,3)[]"
+              code: varchar(20)
+              at: timestamp(3)
+              at_tz: timestamptz(0)
+              clock: time(2)
+              span: interval
+              flags: bit(8)
+              price: "numeric(12,2)"
+              id: integer
+            primary_key: [id]
+        """,
+        expected=(("create", "table"),),
+        check=sql_is(
+            "select array_agg(attname::text order by attnum) from pg_attribute"
+            " where attrelid = 't'::regclass and attnum > 0",
+            ["z_last_alphabetically", "tags", "grid", "amounts", "code", "at", "at_tz", "clock",
+             "span", "flags", "price", "id"],
+        ),
+    ),
+    Case(
+        "column-timestamp-precision-and-array-element-narrowed",
+        "create table t (id integer primary key, at timestamp(6), tags varchar(20)[]);"
+        "insert into t values (1, '2024-01-01 10:00:00.123456', '{a}');",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              at: timestamp(3)
+              tags: "varchar(10)[]"
+            primary_key: [id]
+        """,
+        DATA_LOSS | REWRITE,
+        (("alter", "column"),),
+    ),
+    Case(
+        "column-collation-on-new-table",
+        "",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              name: {type: text, collation: C}
+              code: {type: varchar(10), collation: POSIX, nullable: false}
+            primary_key: [id]
+        """,
+        expected=(("create", "table"),),
+        check=sql_is(
+            "select array_agg(c.collname::text order by a.attnum) from pg_attribute a"
+            " join pg_collation c on c.oid = a.attcollation"
+            " where a.attrelid = 't'::regclass and a.attnum > 0",
+            ["C", "POSIX"],
+        ),
+    ),
+    Case(
+        "column-collation-added-changed-and-dropped-with-rows",
+        'create table t (id integer primary key, a text, b text collate "C",'
+        ' c text collate "POSIX");' + "insert into t values (1, 'x', 'y', 'z');",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              a: {type: text, collation: C}
+              b: {type: text, collation: POSIX}
+              c: text
+              d: {type: text, collation: C}
+            primary_key: [id]
+        """,
+        expected=(("alter", "column"), ("create", "column")),
+        check=sql_is("select a || b || c from t", "xyz"),
+    ),
+    Case(
+        "column-collation-same-as-spec-is-no-change",
+        'create table t (id integer primary key, name text collate "C");',
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              name: {type: text, collation: C}
+            primary_key: [id]
+        """,
+    ),
+    Case(
+        "column-generated-stored-on-new-table",
+        "",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              price: "numeric(10,2)"
+              qty: integer
+              total: {type: "numeric(12,2)", generated: {expression: price * qty, stored: true}}
+              label: {type: text, generated: "'#' || id::text"}
+            primary_key: [id]
+        """,
+        expected=(("create", "table"),),
+        check=all_of(
+            execute("insert into t (id, price, qty) values (1, 2.50, 4)"),
+            sql_is("select total::text || label from t", "10.00#1"),
+        ),
+    ),
+    Case(
+        "column-generated-stored-added-to-table-with-rows-is-rewrite",
+        "create table t (id integer primary key, n integer);"
+        "insert into t values (1, 2), (2, 5);",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              n: integer
+              twice: {type: integer, generated: {expression: n * 2}}
+            primary_key: [id]
+        """,
+        REWRITE,
+        (("create", "column"),),
+        check=sql_is("select sum(twice) from t", 14),
+    ),
+    Case(
+        "column-generated-expression-changed-with-rows",
+        "create table t (id integer primary key, n integer default 0,"
+        " twice integer generated always as (n * 2) stored);"
+        "insert into t values (1, 2), (2, 5);",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              n: integer
+              twice: {type: integer, generated: {expression: n * 3}}
+            primary_key: [id]
+        """,
+        REWRITE,
+        (("alter", "column"),),
+        check=all_of(sql_is("select sum(twice) from t", 21), expression_changed_in_place),
+    ),
+    Case(
+        "column-generated-expression-changed-on-empty-table",
+        "create table t (id integer primary key, a text default 'a', b text,"
+        " ab text generated always as (a || b) stored);"
+        "create index t_ab_idx on t (ab);",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              a: text
+              b: text
+              ab: {type: text, generated: "a || '-' || b"}
+            primary_key: [id]
+            indexes:
+              - columns: [ab]
+        """,
+        expected=(("alter", "column"),),
+        check=all_of(
+            execute("insert into t (id, a, b) values (1, 'x', 'y')"),
+            sql_is("select ab from t", "x-y"),
+            expression_changed_in_place,
+        ),
+    ),
+    Case(
+        "column-generated-to-plain-keeps-values",
+        "create table t (id integer primary key, n integer,"
+        " twice integer generated always as (n * 2) stored);"
+        "insert into t values (1, 4);",
+        """
+        tables:
+          t:
+            columns: {id: integer, n: integer, twice: integer}
+            primary_key: [id]
+        """,
+        expected=(("alter", "column"),),
+        check=sql_is("select twice from t", 8),
+    ),
+    Case(
+        "column-plain-to-generated-is-data-loss",
+        "create table t (id integer primary key, n integer, twice integer);"
+        "insert into t values (1, 4, 100);",
+        """
+        tables:
+          t:
+            columns:
+              id: integer
+              n: integer
+              twice: {type: integer, generated: n * 2}
+            primary_key: [id]
+        """,
+        DATA_LOSS | REWRITE,
+        (("drop", "column"), ("create", "column")),
+        check=sql_is("select twice from t", 8),
+    ),
+    Case(
+        "column-identity-with-options-on-new-table",
+        "",
+        """
+        tables:
+          t:
+            columns:
+              id:
+                type: bigint
+                identity: {generated: always, start: 1000, increment: 10, cache: 5}
+              n: {type: integer, identity: {generated: by default, min: -5, max: 5, start: -5,
+                  cycle: true}}
+            primary_key: [id]
+        """,
+        expected=(("create", "table"),),
+        check=all_of(
+            execute("insert into t default values; insert into t default values"),
+            rows_are("select id, n from t order by id", [(1000, -5), (1010, -4)]),
+        ),
+    ),
+    Case(
+        "column-identity-options-changed-keeps-current-value",
+        "create table t (id integer generated always as identity primary key, n text);"
+        "insert into t (n) values ('a'), ('b');",
+        """
+        tables:
+          t:
+            columns:
+              id: {type: integer, identity: {generated: always, start: 1, increment: 5,
+                   max: 100000, cache: 3}}
+              n: text
+            primary_key: [id]
+        """,
+        expected=(("alter", "column"),),
+        check=all_of(
+            execute("insert into t (n) values ('c')"),
+            sql_is("select id from t where n = 'c'", 7),
+        ),
+    ),
+    Case(
+        "column-identity-options-back-to-defaults",
+        "create table t (id bigint generated by default as identity"
+        " (start with 50 increment by 2 cycle maxvalue 1000) primary key);",
+        """
+        tables:
+          t:
+            columns:
+              id: {type: bigint, identity: by default}
+            primary_key: [id]
+        """,
+        expected=(("alter", "column"),),
+    ),
+    Case(
+        "column-identity-added-to-existing-column-with-options-and-kind-changed",
+        "create table t (id integer primary key, k bigint generated always as identity);"
+        "insert into t (id) values (1), (2);",
+        """
+        tables:
+          t:
+            columns:
+              id: {type: integer, identity: {generated: by default, start: 100}}
+              k: {type: bigint, identity: {generated: by default, increment: 7}}
+            primary_key: [id]
+        """,
+        expected=(("alter", "column"),),
+        check=all_of(
+            execute("insert into t default values"),
+            rows_are("select id, k from t order by id", [(1, 1), (2, 2), (100, 9)]),
+        ),
+    ),
+    Case(
+        "column-identity-same-options-is-no-change",
+        "create table t (id integer generated always as identity"
+        " (start with 10 increment by 3) primary key);",
+        """
+        tables:
+          t:
+            columns:
+              id: {type: integer, identity: {generated: always, start: 10, increment: 3}}
+            primary_key: [id]
+        """,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", params(CASES))
 def test_case(case: Case, server: Server, db_url: str) -> None:
     run_case(case, server, db_url)
+
+
+VIRTUAL = """
+    tables:
+      t:
+        columns:
+          id: integer
+          n: integer
+          twice: {type: integer, generated: {expression: n * 2, stored: false}}
+        primary_key: [id]
+    """
+
+
+def test_virtual_generated_column_on_18_and_a_clear_error_before(
+    server: Server, db_url: str
+) -> None:
+    case = Case(
+        "column-generated-virtual",
+        "create table t (id integer primary key, n integer); insert into t values (1, 4);",
+        VIRTUAL,
+        expected=(("create", "column"),),  # virtual: computed when read, no rewrite
+        check=sql_is("select twice from t", 8),
+    )
+    if server.major >= 18:
+        run_case(case, server, db_url)
+        return
+    spec = parse_spec("version: 1\n" + y(VIRTUAL), "virtual.yaml")
+    with pytest.raises(SpecError) as e, planner(spec, db_url) as p:
+        p.plan()
+    assert "virtual.yaml:7:" in str(e.value)
+    assert "Postgres 18" in str(e.value)
