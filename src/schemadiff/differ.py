@@ -2372,7 +2372,7 @@ def _storage_of(extras: RelationExtras, key: str) -> dict[str, str]:
 
 
 def _storage_list(options: Mapping[str, str]) -> str:
-    return ", ".join(f"{name} = '{value}'" for name, value in sorted(options.items()))
+    return ", ".join(f"{name} = '{value}'" for name, value in options.items())
 
 
 def _storage_changes(kind: str, key: str, ctx: _Context) -> list[Change]:

@@ -248,8 +248,11 @@ def catalog(url: str, spec: Spec) -> dict[str, Any]:
                     where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped""",
                 (rel, rel),
             ).fetchall())
-            out[f"{t.name}: storage"] = one(
-                conn, "select reloptions::text from pg_class where oid = %s::regclass", rel
+            # Storage parameters in any order, booleans in any spelling Postgres accepts.
+            options = one(conn, "select reloptions from pg_class where oid = %s::regclass", rel)
+            out[f"{t.name}: storage"] = sorted(
+                (name, {"off": "false", "on": "true"}.get(value, value))
+                for name, _, value in (o.partition("=") for o in options or [])
             )
             out[f"{t.name}: constraints"] = sorted(conn.execute(
                 """select conname, contype::text, pg_get_constraintdef(oid)
@@ -479,7 +482,12 @@ def run_case(case: Case, server: Server, db_url: str) -> None:
         conn.execute(render_sql(spec).encode())
     # CHECKs in the form the shadow stores them (Postgres re-deparses some expressions).
     canonicalize_checks(reference, spec.schema)
-    assert catalog(db_url, spec) == catalog(reference, spec)
+    live_catalog, reference_catalog = catalog(db_url, spec), catalog(reference, spec)
+    assert live_catalog == reference_catalog, {
+        k: (v, reference_catalog.get(k))
+        for k, v in live_catalog.items()
+        if v != reference_catalog.get(k)
+    }
 
     if case.check is not None:
         with psycopg.connect(db_url, autocommit=True) as conn:

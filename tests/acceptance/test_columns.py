@@ -11,11 +11,11 @@ from schemadiff.spec import parse_spec
 from ..conftest import Server
 from .harness import (
     DATA_LOSS,
-    Conn,
     NOT_NULL,
     REWRITE,
     ROWS3,
     Case,
+    Conn,
     all_of,
     execute,
     params,
@@ -24,6 +24,7 @@ from .harness import (
     sql_is,
     y,
 )
+
 
 def expression_changed_in_place(plan: Plan, conn: Conn) -> None:
     """Postgres 17+ changes a generation expression in place; before, the column goes and

@@ -357,3 +357,154 @@ def test_disabling_a_trigger_is_one_alter(server: Server, db_url: str) -> None:
     sql = migra_sql(live, target).lower()
     assert "drop trigger" in sql and "create trigger" in sql, sql
     run_case(DISABLED_TRIGGER, server, db_url)
+
+
+# --- columns and constraints (issue 8, helper i8a) ---------------------------------------
+
+
+def _two_databases(server: Server, live_sql: str, target_sql: str) -> tuple[str, str]:
+    urls = make_database(server), make_database(server)
+    for url, sql in zip(urls, (live_sql, target_sql), strict=True):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.encode())
+    return urls
+
+
+def test_identity_options_ignored_by_migra(server: Server, db_url: str) -> None:
+    live, target = _two_databases(
+        server,
+        "create table t (id integer generated always as identity primary key);",
+        "create table t (id integer generated always as identity"
+        " (start with 100 increment by 10) primary key);",
+    )
+    assert "100" not in migra_sql(live, target)  # migra: nothing to do
+    run_case(
+        Case(
+            "identity-options",
+            "create table t (id integer generated always as identity primary key);",
+            """
+            tables:
+              t:
+                columns:
+                  id: {type: integer, identity: {generated: always, start: 100, increment: 10}}
+                primary_key: [id]
+            """,
+            expected=(("alter", "column"),),
+        ),
+        server,
+        db_url,
+    )
+
+
+def test_generated_expression_change_fails_on_migra(server: Server, db_url: str) -> None:
+    old = "create table t (n integer, twice integer generated always as (n * 2) stored);"
+    live, target = _two_databases(
+        server, old, "create table t (n integer, twice integer generated always as (n * 3) stored);"
+    )
+    sql = migra_sql(live, target)
+    # migra writes SET DEFAULT on a generated column, which Postgres rejects.
+    assert "set default" in sql, sql
+    with psycopg.connect(live, autocommit=True) as conn:
+        try:
+            conn.execute(sql.encode())
+            raise AssertionError("migra's SQL ran")
+        except psycopg.Error:
+            pass
+    run_case(
+        Case(
+            "generated-expression",
+            old,
+            """
+            tables:
+              t:
+                columns:
+                  n: integer
+                  twice: {type: integer, generated: n * 3}
+            """,
+            expected=(("alter", "column"),) if server.major >= 17 else (("create", "column"),),
+        ),
+        server,
+        db_url,
+    )
+
+
+def test_table_and_index_storage_parameters_ignored_by_migra(
+    server: Server, db_url: str
+) -> None:
+    old = "create table t (id integer primary key, n integer); create index t_n_idx on t (n);"
+    live, target = _two_databases(
+        server,
+        old,
+        "create table t (id integer primary key, n integer) with (fillfactor = 70);"
+        "create index t_n_idx on t (n) with (fillfactor = 50);",
+    )
+    assert "fillfactor" not in migra_sql(live, target)
+    run_case(
+        Case(
+            "storage",
+            old,
+            """
+            tables:
+              t:
+                with: {fillfactor: 70}
+                columns: {id: integer, n: integer}
+                primary_key: [id]
+                indexes:
+                  - {columns: [n], with: {fillfactor: 50}}
+            """,
+            expected=(("alter", "table"), ("alter", "index")),
+        ),
+        server,
+        db_url,
+    )
+
+
+def test_collation_of_a_new_table_lost_by_migra(server: Server, db_url: str) -> None:
+    live, target = _two_databases(
+        server, "select 1;", 'create table t (id integer, name text collate "C");'
+    )
+    sql = migra_sql(live, target)
+    assert "create table" in sql and "collate" not in sql.lower(), sql
+    run_case(
+        Case(
+            "collation-on-create",
+            "",
+            """
+            tables:
+              t:
+                columns:
+                  id: integer
+                  name: {type: text, collation: C}
+            """,
+            expected=(("create", "table"),),
+        ),
+        server,
+        db_url,
+    )
+
+
+def test_unique_index_nulls_not_distinct_ignored_by_migra(server: Server, db_url: str) -> None:
+    old = "create table t (id integer primary key, code text);"
+    live, target = _two_databases(
+        server,
+        old + "create unique index t_code_idx on t (code);",
+        old + "create unique index t_code_idx on t (code) nulls not distinct;",
+    )
+    assert "nulls not distinct" not in migra_sql(live, target).lower()
+    run_case(
+        Case(
+            "index-nulls-not-distinct",
+            old + "create unique index t_code_idx on t (code);",
+            """
+            tables:
+              t:
+                columns: {id: integer, code: text}
+                primary_key: [id]
+                indexes:
+                  - {columns: [code], unique: true, nulls_not_distinct: true}
+            """,
+            expected=(("drop", "index"), ("create", "index")),
+        ),
+        server,
+        db_url,
+    )
