@@ -1399,8 +1399,10 @@ def _type_parts(t: str) -> tuple[str, list[int]]:
 
 def _is_widening(old: str, new: str) -> bool:
     """True when every value of type `old` fits `new` unchanged."""
-    ob, om = _split_type(old)
-    nb, nm = _split_type(new)
+    # _type_parts reads modifiers wherever Postgres writes them: timestamp(3) with time zone,
+    # character varying(10)[].
+    ob, om = _type_parts(old)
+    nb, nm = _type_parts(new)
     if ob == nb:
         if not nm:
             return True  # varchar(n) -> varchar, numeric(p,s) -> numeric
@@ -1411,12 +1413,6 @@ def _is_widening(old: str, new: str) -> bool:
             return ns >= os_ and np_ - ns >= op - os_
         return nm[0] >= om[0]
     return nb in _WIDENING.get(ob, set())
-
-
-def _split_type(t: str) -> tuple[str, list[int]]:
-    base, _, rest = t.partition("(")
-    mods = [int(x) for x in rest.rstrip(")").split(",") if x.strip().lstrip("-").isdigit()]
-    return base.strip(), mods
 
 
 def _sequence_changes(live: Snapshot, target: Snapshot) -> list[Change]:
@@ -2322,7 +2318,7 @@ def _create_table_sql(key: str, t: Any, extras: RelationExtras) -> str:
     if t.is_partitioning_child_table or t.partition_def or t.parent_table:
         return _sql(t.create_statement)  # partitions and inheritance: schemainspect's form
     columns = ",\n".join("    " + _column_clause(key, c, extras) for c in t.columns.values())
-    storage = _storage_of(extras, key)
+    storage = storage_of(extras, key)
     with_ = f" with ({_storage_list(storage)})" if storage else ""
     return f"create {t.persistence_modifier}table {key} (\n{columns}\n){with_}"
 
@@ -2360,7 +2356,7 @@ def _identity_options(
     return out
 
 
-def _storage_of(extras: RelationExtras, key: str) -> dict[str, str]:
+def storage_of(extras: RelationExtras, key: str) -> dict[str, str]:
     """Storage parameters of a relation, booleans spelled one way (Postgres keeps `off`)."""
     out = {}
     for name, value in extras.storage.get(key, {}).items():
@@ -2378,7 +2374,7 @@ def _storage_list(options: Mapping[str, str]) -> str:
 def _storage_changes(kind: str, key: str, ctx: _Context) -> list[Change]:
     """ALTER TABLE|INDEX ... SET (...) / RESET (...): storage parameters (migra ignores them).
     Both take a lock that lets reads and writes go on; the new values apply to new pages."""
-    have, want = _storage_of(ctx.live.extras, key), _storage_of(ctx.target.extras, key)
+    have, want = storage_of(ctx.live.extras, key), storage_of(ctx.target.extras, key)
     out = []
     changed = {k: v for k, v in want.items() if have.get(k) != v}
     if changed:

@@ -123,7 +123,9 @@ select a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
        (select d.refobjid from pg_depend d
          where d.classid = 'pg_attrdef'::regclass and d.objid = ad.oid
            and d.refclassid = 'pg_class'::regclass and d.deptype = 'n'
-         order by d.refobjid limit 1)
+         order by d.refobjid limit 1),
+       (select co.collname from pg_collation co join pg_type ty on ty.oid = a.atttypid
+         where co.oid = a.attcollation and a.attcollation <> ty.typcollation)
   from pg_attribute a
   join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
   left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
@@ -167,6 +169,25 @@ select i.indrelid, ic.relname, i.indisunique, am.amname, i.indnkeyatts,
    and not exists (select 1 from pg_constraint co where co.conindid = i.indexrelid
                      and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x'))
  order by ic.relname
+"""
+
+_EXCLUDES_SQL = """
+select co.conrelid, co.conname, am.amname, co.condeferrable, co.condeferred,
+       array(select case when i.indkey[k.n - 1] = 0 then ''
+                         else (select a.attname from pg_attribute a
+                                where a.attrelid = i.indrelid and a.attnum = i.indkey[k.n - 1])
+                    end
+               from generate_series(1, i.indnkeyatts) k(n) order by k.n),
+       array(select pg_get_indexdef(i.indexrelid, k.n, false)
+               from generate_series(1, i.indnkeyatts) k(n) order by k.n),
+       array(select o.oprname from unnest(co.conexclop) with ordinality x(op, pos)
+               join pg_operator o on o.oid = x.op order by x.pos),
+       pg_get_expr(i.indpred, i.indrelid)
+  from pg_constraint co join pg_index i on i.indexrelid = co.conindid
+  join pg_class ic on ic.oid = i.indexrelid join pg_am am on am.oid = ic.relam
+  join pg_class c on c.oid = co.conrelid join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and co.contype = 'x'
+ order by co.conrelid, co.conname
 """
 
 _TRIGGERS_SQL = """
@@ -301,6 +322,7 @@ class _Column:
     identity: str
     comment: str | None
     default_sequence: int | None  # oid of the sequence a nextval() default reads
+    collation: str | None = None  # when not the type's own
 
 
 @dataclass
@@ -339,6 +361,9 @@ class _Catalog:
     schema_comment: str | None = None
     comments: dict[str, str | None] = field(default_factory=dict)  # COMMENT ON target -> text
     matviews: list[tuple[Any, ...]] = field(default_factory=list)
+    # Identity options, generated kinds, storage parameters; EXCLUDE constraints by table.
+    extras: db.RelationExtras = field(default_factory=db.RelationExtras)
+    excludes: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)
 
     @classmethod
     def read(
@@ -367,6 +392,9 @@ class _Catalog:
         config_columns = None
         if config_table is not None:
             config_columns, config_rows = _config_rows(conn, schema, config_table)
+        excludes: dict[int, list[tuple[Any, ...]]] = {}
+        for r in rows(_EXCLUDES_SQL):
+            excludes.setdefault(r[0], []).append(r)
         catalog = cls(
             rows(_TABLES_SQL),
             columns,
@@ -380,6 +408,8 @@ class _Catalog:
             config_rows,
             config_columns,
             [f"{kind} {_q(schema, name)}{suffix}" for kind, name, suffix in rows(_UNSEEN_SQL)],
+            extras=db.relation_extras(conn, schema),
+            excludes=excludes,
         )
         catalog.unlogged = {int(r[0]) for r in rows(_UNLOGGED_SQL)}
         if schema != "public":
@@ -520,9 +550,19 @@ class _Writer:
         pk_cols = set(pk[4]) if pk else set()
 
         def on_column(r: tuple[Any, ...]) -> bool:  # written as `unique: true` on its column
-            return len(r[4]) == 1 and r[1] == f"{name}_{r[4][0]}_key" and r[11] is None
+            return (
+                len(r[4]) == 1
+                and r[1] == f"{name}_{r[4][0]}_key"
+                and r[11] is None
+                and not _deferral(r)
+                and "NULLS NOT DISTINCT" not in r[3]
+            )
 
-        column_unique = {r[4][0] for r in cons if r[2] == "u" and on_column(r)}
+        column_unique = {
+            r[4][0]
+            for r in cons
+            if r[2] == "u" and on_column(r)
+        }
         column_checks = {}
         table_checks = []
         cols = self.c.columns.get(oid, [])
@@ -530,20 +570,31 @@ class _Writer:
         for r in cons:
             if r[2] != "c":
                 continue
-            expression = _check_expression(r[3])
+            no_inherit = r[3].endswith(" NO INHERIT")
+            expression = _check_expression(r[3].removesuffix(" NO INHERIT"))
             owner = r[1][len(name) + 1 : -len("_check")] if r[1].endswith("_check") else None
-            if r[1] == f"{name}_{owner}_check" and owner in col_names and r[11] is None:
+            if (
+                r[1] == f"{name}_{owner}_check"
+                and owner in col_names
+                and r[11] is None
+                and not no_inherit
+            ):
                 column_checks[owner] = expression
             else:
                 check: dict[str, Any] = {"name": r[1], "expression": expression}
                 if r[11] is not None:
                     check["comment"] = r[11]
+                if no_inherit:
+                    check["no_inherit"] = True
                 table_checks.append(check)
         table: dict[str, Any] = {}
         if comment is not None:
             table["comment"] = comment
         if oid in self.c.unlogged:
             table["unlogged"] = True
+        storage = differ.storage_of(self.c.extras, _q(self.schema, name))
+        if storage:
+            table["with"] = Flow({k: _storage_value(v) for k, v in storage.items()})
         table["columns"] = {
             c.name: self._column(name, c, c.name in pk_cols, c.name in column_unique,
                                  column_checks.get(c.name))
@@ -555,6 +606,7 @@ class _Writer:
             key["columns"] = cols_pk
             if pk[11] is not None:
                 key["comment"] = pk[11]
+            key.update(_deferral(pk))
             table["primary_key"] = cols_pk if list(key) == ["columns"] else Flow(key)
         uniques = []
         for r in cons:
@@ -565,6 +617,9 @@ class _Writer:
                 item["columns"] = list(r[4])
                 if r[11] is not None:
                     item["comment"] = r[11]
+                item.update(_deferral(r))
+                if "UNIQUE NULLS NOT DISTINCT" in r[3]:
+                    item["nulls_not_distinct"] = True
                 uniques.append(Flow(item))
         if uniques:
             table["unique"] = uniques
@@ -587,6 +642,13 @@ class _Writer:
         ]
         if triggers:
             table["triggers"] = triggers
+        excludes = [
+            self._exclude(r)
+            for r in self.c.excludes.get(oid, [])
+            if _q(self.schema, name, r[1]) in self.i.constraints
+        ]
+        if excludes:
+            table["excludes"] = excludes
         self._security(name, table)
         return table
 
@@ -616,19 +678,49 @@ class _Writer:
         if policies:
             table["policies"] = policies
 
+    def _exclude(self, r: tuple[Any, ...]) -> Any:
+        _, name, method, deferrable, deferred, attnames, parts, operators, predicate = r
+        elements = []
+        for attname, text, op in zip(attnames, parts, operators, strict=True):
+            element = {"column": attname} if attname else {"expression": _unwrap(text)}
+            element["with"] = op
+            elements.append(Flow(element))
+        item: dict[str, Any] = {"name": name}
+        if method != "gist":
+            item["using"] = method
+        item["elements"] = elements
+        if predicate is not None:
+            item["where"] = _unwrap(predicate)
+        if deferrable:
+            item["deferrable"] = True
+        if deferred:
+            item["initially_deferred"] = True
+        return _item(item)
+
     def _column(
         self, table: str, c: _Column, in_pk: bool, unique: bool, check: str | None
     ) -> Any:
         item: dict[str, Any] = {"type": c.type}
         serial = self._serial_type(table, c)
+        key = _q(self.schema, table, c.name)
+        generated = self.c.extras.generated.get(key)
         if serial:
             item["type"] = serial
         elif c.identity:
-            item["identity"] = "always" if c.identity == "a" else "by default"
+            item["identity"] = self._identity(key, c)
+        if c.collation is not None:
+            item["collation"] = c.collation
         # Primary key, serial and identity columns are NOT NULL without saying so.
         if c.not_null and not (in_pk or serial or c.identity):
             item["nullable"] = False
-        if c.default is not None and not serial:
+        if c.default is not None and generated:
+            expression = _unwrap(c.default)
+            item["generated"] = (
+                expression
+                if generated == "s"
+                else Flow({"expression": expression, "stored": False})
+            )
+        elif c.default is not None and not serial:
             item["default"] = self._default(c)
         if unique:
             item["unique"] = True
@@ -639,6 +731,32 @@ class _Writer:
         if list(item) == ["type"]:
             return item["type"]
         return Flow(item) if fits_on_one_line(item) else item
+
+    def _identity(self, key: str, c: _Column) -> Any:
+        """`always` / `by default`, with the sequence's options where not Postgres' defaults."""
+        kind = "always" if c.identity == "a" else "by default"
+        options = self.c.extras.identity.get(key, {})
+        low, high = _type_range(c.type)
+        increment = int(options.get("increment by", "1"))
+        defaults = {
+            "increment by": "1",
+            "minvalue": "1" if increment > 0 else str(low),
+            "maxvalue": str(high) if increment > 0 else "-1",
+            "cache": "1",
+            "cycle": "no cycle",
+        }
+        defaults["start with"] = defaults["minvalue"] if increment > 0 else defaults["maxvalue"]
+        words = {"start with": "start", "increment by": "increment", "minvalue": "min",
+                 "maxvalue": "max", "cache": "cache"}
+        item: dict[str, Any] = {}
+        for word, value in options.items():
+            if value == defaults.get(word):
+                continue
+            if word == "cycle":
+                item["cycle"] = True
+            else:
+                item[words[word]] = int(value)
+        return Flow({"generated": kind, **item}) if item else kind
 
     def _serial_type(self, table: str, c: _Column) -> str | None:
         """serial/bigserial/smallserial when the column is exactly what one creates."""
@@ -680,6 +798,8 @@ class _Writer:
             item["initially_deferred"] = True
         if r[11] is not None:
             item["comment"] = r[11]
+        if " MATCH FULL" in r[3]:
+            item["match"] = "full"
         return _item(item)
 
     def _index(self, table: str, r: tuple[Any, ...]) -> Any:
@@ -704,6 +824,11 @@ class _Writer:
             item["include"] = list(attnames[nkey:])
         if comment is not None:
             item["comment"] = comment
+        if " NULLS NOT DISTINCT" in definition:
+            item["nulls_not_distinct"] = True
+        storage = differ.storage_of(self.c.extras, _q(self.schema, name))
+        if storage:
+            item["with"] = Flow({k: _storage_value(v) for k, v in storage.items()})
         return _item(item)
 
     def _trigger(self, r: tuple[Any, ...]) -> Any:
@@ -1000,6 +1125,27 @@ def _number(text: str) -> int | float | None:
         return int(text)
     value = float(text)
     return value if repr(value) == text else None
+
+
+def _deferral(r: tuple[Any, ...]) -> dict[str, Any]:
+    """deferrable / initially_deferred of a constraint row (_CONSTRAINTS_SQL)."""
+    out: dict[str, Any] = {}
+    if r[9]:
+        out["deferrable"] = True
+    if r[10]:
+        out["initially_deferred"] = True
+    return out
+
+
+def _storage_value(value: str) -> Any:
+    """A storage parameter as YAML writes it: numbers and booleans as such."""
+    if value in ("true", "false"):
+        return value == "true"
+    try:
+        number = _number(value)
+    except ValueError:
+        return value
+    return value if number is None else number
 
 
 def _check_expression(definition: str) -> str:
