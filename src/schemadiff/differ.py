@@ -2392,3 +2392,4 @@ def _index_storage(ctx: _Context) -> list[Change]:
     for key in sorted(set(ctx.a.indexes) & set(ctx.b.indexes) - set(modified)):
         out += _storage_changes("index", key, ctx)
     return out
+

@@ -604,9 +604,9 @@ class _Writer:
             cols_pk = list(pk[4])
             key: dict[str, Any] = {} if pk[1] == f"{name}_pkey" else {"name": pk[1]}
             key["columns"] = cols_pk
+            key.update(_deferral(pk))
             if pk[11] is not None:
                 key["comment"] = pk[11]
-            key.update(_deferral(pk))
             table["primary_key"] = cols_pk if list(key) == ["columns"] else Flow(key)
         uniques = []
         for r in cons:
@@ -615,11 +615,11 @@ class _Writer:
                 if r[1] != f"{name}_{'_'.join(r[4])}_key":
                     item["name"] = r[1]
                 item["columns"] = list(r[4])
-                if r[11] is not None:
-                    item["comment"] = r[11]
                 item.update(_deferral(r))
                 if "UNIQUE NULLS NOT DISTINCT" in r[3]:
                     item["nulls_not_distinct"] = True
+                if r[11] is not None:
+                    item["comment"] = r[11]
                 uniques.append(Flow(item))
         if uniques:
             table["unique"] = uniques
@@ -706,8 +706,6 @@ class _Writer:
         generated = self.c.extras.generated.get(key)
         if serial:
             item["type"] = serial
-        elif c.identity:
-            item["identity"] = self._identity(key, c)
         if c.collation is not None:
             item["collation"] = c.collation
         # Primary key, serial and identity columns are NOT NULL without saying so.
@@ -722,6 +720,8 @@ class _Writer:
             )
         elif c.default is not None and not serial:
             item["default"] = self._default(c)
+        if c.identity and not serial:
+            item["identity"] = self._identity(key, c)
         if unique:
             item["unique"] = True
         if check is not None:
@@ -796,10 +796,10 @@ class _Writer:
             item["deferrable"] = True
         if r[10]:
             item["initially_deferred"] = True
-        if r[11] is not None:
-            item["comment"] = r[11]
         if " MATCH FULL" in r[3]:
             item["match"] = "full"
+        if r[11] is not None:
+            item["comment"] = r[11]
         return _item(item)
 
     def _index(self, table: str, r: tuple[Any, ...]) -> Any:
@@ -822,13 +822,13 @@ class _Writer:
             item["where"] = _unwrap(predicate)
         if len(attnames) > nkey:
             item["include"] = list(attnames[nkey:])
-        if comment is not None:
-            item["comment"] = comment
         if " NULLS NOT DISTINCT" in definition:
             item["nulls_not_distinct"] = True
         storage = differ.storage_of(self.c.extras, _q(self.schema, name))
         if storage:
             item["with"] = Flow({k: _storage_value(v) for k, v in storage.items()})
+        if comment is not None:
+            item["comment"] = comment
         return _item(item)
 
     def _trigger(self, r: tuple[Any, ...]) -> Any:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import psycopg
 import pytest
+
+from schemadiff.plan import Plan
 
 from ..conftest import Server
 from .harness import (
@@ -12,6 +17,7 @@ from .harness import (
     UNIQUE_BUILD,
     VALIDATION,
     Case,
+    Conn,
     all_of,
     execute,
     fk_dropped_before_the_key_it_needs,
@@ -189,6 +195,215 @@ CASES: list[Case] = [
                 references: {table: p, columns: [code]}
         """,
         expected=(("drop", "constraint"), ("create", "constraint"), ("alter", "constraint")),
+    ),
+]
+
+
+def raises_on(sql: str, error: type[Exception]) -> Callable[[Plan, Conn], None]:
+    def check(plan: Plan, conn: Conn) -> None:
+        with pytest.raises(error):
+            conn.execute(sql)
+
+    return check
+
+
+# Issue 8: deferrable keys, NULLS NOT DISTINCT, every foreign key action, MATCH FULL.
+CASES += [
+    Case(
+        "pk-and-unique-deferrable-on-new-table",
+        "",
+        """
+        tables:
+          t:
+            columns: {id: integer, code: text, n: integer}
+            primary_key: {columns: [id], deferrable: true, initially_deferred: true}
+            unique:
+              - {columns: [code], deferrable: true}
+              - {columns: [n], nulls_not_distinct: true}
+        """,
+        expected=(("create", "table"),),
+        check=all_of(
+            # Deferred: a transaction may hold duplicates until it commits.
+            execute("begin; insert into t values (1, 'a', 1), (1, 'b', 2); "
+                    "update t set id = 2 where code = 'b'; commit"),
+            execute("insert into t (id, code) values (3, 'c')"),
+            raises_on("insert into t (id, code) values (4, 'd')", psycopg.errors.UniqueViolation),
+        ),
+    ),
+    Case(
+        "pk-made-deferrable-on-table-with-rows",
+        "create table t (id integer primary key);" + ROWS3,
+        """
+        tables:
+          t:
+            columns: {id: integer}
+            primary_key: {columns: [id], deferrable: true}
+        """,
+        BLOCKING,
+        (("drop", "constraint"), ("create", "constraint")),
+        check=sql_is("select condeferrable from pg_constraint where conname = 't_pkey'", True),
+    ),
+    Case(
+        "unique-made-deferrable-and-nulls-not-distinct-with-rows",
+        "create table t (id integer primary key, a integer constraint t_a_key unique,"
+        " b integer constraint t_b_key unique);" + ROWS3,
+        """
+        tables:
+          t:
+            columns: {id: integer, a: integer, b: integer}
+            primary_key: [id]
+            unique:
+              - {columns: [a], deferrable: true, initially_deferred: true}
+              - {columns: [b], nulls_not_distinct: true}
+        """,
+        UNIQUE_BUILD,
+        (("drop", "constraint"), ("alter", "constraint")),
+        check=all_of(
+            execute("insert into t (id) values (10)"),
+            raises_on("insert into t (id) values (11)", psycopg.errors.UniqueViolation),
+        ),
+    ),
+    Case(
+        "unique-nulls-not-distinct-same-as-spec-is-no-change",
+        "create table t (id integer primary key, code text,"
+        " constraint t_code_key unique nulls not distinct (code) deferrable);",
+        """
+        tables:
+          t:
+            columns: {id: integer, code: text}
+            primary_key: [id]
+            unique:
+              - {columns: [code], nulls_not_distinct: true, deferrable: true}
+        """,
+    ),
+    Case(
+        "unique-index-nulls-not-distinct-added-with-rows",
+        "create table t (id integer primary key, code text);"
+        "create unique index t_code_idx on t (code);" + ROWS3,
+        """
+        tables:
+          t:
+            columns: {id: integer, code: text}
+            primary_key: [id]
+            indexes:
+              - {columns: [code], unique: true, nulls_not_distinct: true}
+        """,
+        UNIQUE_BUILD,  # built again concurrently, its rows checked unique
+        (("drop", "index"), ("create", "index")),
+    ),
+    Case(
+        "fk-every-action-on-new-tables",
+        "",
+        """
+        tables:
+          p:
+            columns: {id: integer, code: text}
+            primary_key: [id]
+            unique:
+              - columns: [code]
+          c:
+            columns:
+              id: integer
+              a: {type: integer, default: 1}
+              b: integer
+              c: integer
+              d: integer
+              e: integer
+              code: text
+            primary_key: [id]
+            foreign_keys:
+              - {columns: [a], references: p, on_delete: set default, on_update: cascade}
+              - {columns: [b], references: p, on_delete: set null, on_update: set null}
+              - {columns: [c], references: p, on_delete: restrict, on_update: restrict}
+              - {columns: [d], references: p, on_delete: cascade, on_update: no action}
+              - {columns: [e], references: p, on_delete: no action, on_update: set default}
+              - {columns: [code], references: {table: p, columns: [code]}, match: full}
+        """,
+        expected=(("create", "table"), ("create", "constraint")),
+        check=sql_is(
+            "select string_agg(confdeltype::text || confupdtype::text || confmatchtype::text,"
+            " ',' order by conname) from pg_constraint where contype = 'f'",
+            "dcs,nns,rrs,cas,ads,aaf",
+        ),
+    ),
+    Case(
+        "fk-actions-changed-on-existing",
+        "create table p (id integer primary key);"
+        "create table c (id integer primary key, a integer references p on delete cascade,"
+        " b integer references p);",
+        """
+        tables:
+          p:
+            columns: {id: integer}
+            primary_key: [id]
+          c:
+            columns: {id: integer, a: integer, b: integer}
+            primary_key: [id]
+            foreign_keys:
+              - {columns: [a], references: p, on_delete: restrict}
+              - {columns: [b], references: p, on_delete: set null, on_update: cascade}
+        """,
+        expected=(("drop", "constraint"), ("alter", "constraint")),
+    ),
+    Case(
+        "fk-composite-match-full-added-to-table-with-rows",
+        "create table p (a integer, b integer, primary key (a, b));"
+        "create table c (id integer primary key, a integer, b integer);"
+        "insert into p values (1, 1); insert into c values (1, 1, 1), (2, null, null);",
+        """
+        tables:
+          p:
+            columns: {a: integer, b: integer}
+            primary_key: [a, b]
+          c:
+            columns: {id: integer, a: integer, b: integer}
+            primary_key: [id]
+            foreign_keys:
+              - columns: [a, b]
+                references: {table: p, columns: [a, b]}
+                match: full
+                on_delete: cascade
+        """,
+        VALIDATION,
+        (("create", "constraint"),),
+        check=raises_on(
+            "insert into c values (3, 1, null)", psycopg.errors.ForeignKeyViolation
+        ),
+    ),
+    Case(
+        "fk-match-full-and-deferrable-changed",
+        "create table p (id integer primary key);"
+        "create table c (id integer primary key, a integer,"
+        " constraint c_a_fkey foreign key (a) references p match full deferrable);",
+        """
+        tables:
+          p:
+            columns: {id: integer}
+            primary_key: [id]
+          c:
+            columns: {id: integer, a: integer}
+            primary_key: [id]
+            foreign_keys:
+              - {columns: [a], references: p}
+        """,
+        expected=(("drop", "constraint"), ("alter", "constraint")),
+    ),
+    Case(
+        "fk-match-full-same-as-spec-is-no-change",
+        "create table p (a integer, b integer, primary key (a, b));"
+        "create table c (id integer primary key, a integer, b integer,"
+        " foreign key (a, b) references p match full on update cascade);",
+        """
+        tables:
+          p:
+            columns: {a: integer, b: integer}
+            primary_key: [a, b]
+          c:
+            columns: {id: integer, a: integer, b: integer}
+            primary_key: [id]
+            foreign_keys:
+              - {columns: [a, b], references: p, match: full, on_update: cascade}
+        """,
     ),
 ]
 

@@ -508,3 +508,4 @@ def test_unique_index_nulls_not_distinct_ignored_by_migra(server: Server, db_url
         server,
         db_url,
     )
+
