@@ -139,7 +139,8 @@ def rows_are(sql: str, expected: list[tuple[Any, ...]]) -> Callable[[Plan, Conn]
 
 def sql_is(sql: str, expected: Any) -> Callable[[Plan, Conn], None]:
     def check(plan: Plan, conn: Conn) -> None:
-        assert one(conn, sql) == expected
+        got = one(conn, sql)
+        assert got == expected, f"{sql}: {got!r}"
 
     return check
 

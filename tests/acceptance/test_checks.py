@@ -80,7 +80,7 @@ CASES += [
         expected=(("create", "table"),),
         check=sql_is(
             "select string_agg(conname || ':' || connoinherit::text, ',' order by conname)"
-            " from pg_constraint where contype = 'c'",
+            " from pg_constraint where conrelid = 't'::regclass and contype = 'c'",
             "t_code_lower:false,t_span:true",
         ),
     ),
