@@ -29,7 +29,7 @@ from schemadiff.apply import Options, apply_plan
 from schemadiff.errors import DatabaseError
 from schemadiff.hazards import HazardKind
 from schemadiff.introspect import import_database
-from schemadiff.plan import Plan, Planner
+from schemadiff.plan import Planner
 from schemadiff.shadow import prepare
 from schemadiff.spec import Spec, parse_spec
 
@@ -46,8 +46,8 @@ _DATABASES: dict[str, list[str]] = {}
 def databases(server: Server, n: int) -> list[str]:
     """`n` empty databases on the server: the same ones for every example, emptied first.
 
-    Emptying a schema is cheaper than creating a database, and 200 new databases would
-    outlast neither the time nor the disk an example may take.
+    Emptying a schema is cheaper than creating a database, and 200 examples' databases would
+    fill the disk.
     """
     urls = _DATABASES.setdefault(server.admin_url, [])
     while len(urls) < n:
@@ -149,12 +149,6 @@ def parse(drawn: Drawn, name: str) -> Spec:
     text = drawn.to_yaml()
     note(f"{name}.yaml:\n{text}")
     return parse_spec(text, f"{name}.yaml")
-
-
-def apply_and_replan(planner: Planner, live: str, plan: Plan) -> None:
-    apply_plan(plan, live, ALL_HAZARDS)
-    again = planner.plan()
-    assert again.empty, f"not converged:\n{describe(again)}\nafter:\n{describe(plan)}"
 
 
 def _spec(enums: dict[str, Any], tables: dict[str, Any], views: Any = None) -> Drawn:
