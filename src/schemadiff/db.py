@@ -515,6 +515,39 @@ def view_options(conn: psycopg.Connection[Any], schema: str) -> dict[str, dict[s
     return out
 
 
+# What a partition holds because its partitioned table has it (index and key clones, inherited
+# checks, cloned triggers, foreign keys cloned to reference each partition): keyed as the
+# differ keys them. They follow their parent, so only the parent's are compared.
+_INHERITED_SQL = """
+select 'indexes', format('"%%s"."%%s"', replace(n.nspname, '"', '""'),
+                         replace(c.relname, '"', '""'))
+  from pg_inherits i join pg_class c on c.oid = i.inhrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relkind in ('i', 'I')
+union all
+select 'constraints', format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
+                             replace(c.relname, '"', '""'), replace(co.conname, '"', '""'))
+  from pg_constraint co join pg_class c on c.oid = co.conrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s
+   and (co.conparentid <> 0 or (co.contype = 'c' and not co.conislocal))
+union all
+select 'triggers', format('"%%s"."%%s"."%%s"', replace(n.nspname, '"', '""'),
+                          replace(c.relname, '"', '""'), replace(t.tgname, '"', '""'))
+  from pg_trigger t join pg_class c on c.oid = t.tgrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and t.tgparentid <> 0
+"""
+
+
+def inherited_objects(conn: psycopg.Connection[Any], schema: str) -> dict[str, set[str]]:
+    """Inspector map name -> keys of the objects partitions inherit from their parent."""
+    out: dict[str, set[str]] = {"indexes": set(), "constraints": set(), "triggers": set()}
+    for attr, key in conn.execute(_INHERITED_SQL, {"schema": schema}).fetchall():
+        out[str(attr)].add(str(key))
+    return out
+
+
 def view_dependencies(conn: psycopg.Connection[Any], schema: str) -> dict[str, set[str]]:
     """Quoted view name -> what its query reads: relations, functions (with their identity
     arguments) and types, keyed as migra keys them; extension members are left out (the

@@ -41,6 +41,7 @@ from schemadiff.db import (
     MatviewInfo,
     RelationExtras,
     TableRows,
+    inherited_objects,
     relation_extras,
     sequence_options,
     view_dependencies,
@@ -199,7 +200,7 @@ def snapshot(
         reads = view_dependencies(conn, schema)
     for f in inspector.functions.values():
         _compare_options(f)
-    held = _remove_unmanaged(inspector, schema, manages, reads)
+    held = _remove_unmanaged(inspector, schema, manages, reads, inherited_objects(conn, schema))
     unmanaged += sorted(h.report for h in held if h.report)
     for f in inspector.functions.values():
         # Line breaks around a body mean nothing (schemadiff writes `AS $fn$\n...\n$fn$`).
@@ -288,6 +289,7 @@ def _remove_unmanaged(
     schema: str,
     manages: Collection[str] = (),
     view_reads: Mapping[str, Collection[str]] | None = None,
+    inherited: Mapping[str, Collection[str]] | None = None,
 ) -> list[Held]:
     """Objects the spec cannot express: taken out of the comparison, each with why.
 
@@ -316,6 +318,12 @@ def _remove_unmanaged(
         for key in list(things):
             if not keep(things[key]):
                 drop(attr, key, label)
+
+    # What partitions inherit from their partitioned table follows it: only the parent's count.
+    for attr, keys in (inherited or {}).items():
+        for key in sorted(keys):
+            if key in getattr(i, attr):
+                drop(attr, key, None)
 
     # Types the spec cannot declare, as columns and arguments spell them (with or without schema).
     type_kinds = (("domain", "domains"), ("composite type", "composite_types"))
@@ -360,16 +368,25 @@ def _remove_unmanaged(
         or (f.kind == "p" and "procedures" in manages),
     )
     for key, t in list(i.tables.items()):
-        if t.is_partitioned or t.is_partitioning_child_table:
-            drop("tables", key, "partitioned table")
-        elif t.parent_table:
+        if t.parent_table and not t.partition_def:
             drop("tables", key, "table", f"inherits from {t.parent_table}")
+    for parent, (members, parted_why) in _partition_problems(i).items():
+        for key in [parent, *members]:
+            if key in i.tables:
+                drop("tables", key, "partitioned table", parted_why if key == parent else None)
     enums = {e.name for e in i.enums.values()} | own_types
     extensions = [e.name for e in i.extensions.values()]
     for key, t in list(i.tables.items()):
         if reason := _table_problem(t, schema, enums, extensions, foreign_types):
             drop("tables", key, "table", reason)
             foreign_types[t.name] = foreign_types[key] = "table"
+    changed = True
+    while changed:  # a partition goes with a parent that is not managed
+        changed = False
+        for key, t in list(i.tables.items()):
+            if t.parent_table and t.partition_def and t.parent_table not in i.tables:
+                drop("tables", key, "partition", f"of {t.parent_table}, which is not managed")
+                changed = True
     for key, f in list(i.functions.items()):
         if reason := _function_problem(f, i, foreign_types):
             drop("functions", key, "procedure" if f.kind == "p" else "function", reason)
@@ -433,6 +450,49 @@ def _remove_unmanaged(
 
 # Inspector map -> the spec key that puts its kind under management.
 _KIND_OF = {"domains": "domains", "composite_types": "types"}
+
+
+def _partition_children(i: Any) -> dict[str, list[str]]:
+    """Partitioned table -> its partitions (quoted keys), as the inspector has them."""
+    out: dict[str, list[str]] = {}
+    for key, t in i.tables.items():
+        if t.parent_table and t.partition_def:
+            out.setdefault(t.parent_table, []).append(key)
+    return out
+
+
+def _partition_problems(i: Any) -> dict[str, tuple[list[str], str]]:
+    """Partitioned tables the spec cannot write, with all their partitions, and why: a
+    partition partitioned again, or one with indexes, keys, checks or triggers of its own
+    (the spec declares them on the partitioned table, which gives every partition one)."""
+    children = _partition_children(i)
+    own: dict[str, str] = {}
+    for key, ix in i.indexes.items():
+        own.setdefault(ix.quoted_full_table_name, f"index {key}")
+    for key, c in i.constraints.items():
+        own.setdefault(c.quoted_full_table_name, f"constraint {key}")
+    for key, tg in i.triggers.items():
+        own.setdefault(tg.quoted_full_selectable_name, f"trigger {key}")
+    out: dict[str, tuple[list[str], str]] = {}
+    for parent, kids in children.items():
+        if parent in i.tables and i.tables[parent].parent_table:
+            continue  # a partition itself: reported with its root
+        family: list[str] = []
+        todo = list(kids)
+        reason = None
+        while todo:
+            kid = todo.pop(0)
+            family.append(kid)
+            if kid in children:
+                reason = reason or f"partition {kid} is partitioned itself"
+                todo += children[kid]
+            elif kid in own:
+                reason = reason or (
+                    f"partition {kid} has its own {own[kid]}; declare it on the partitioned table"
+                )
+        if reason:
+            out[parent] = (sorted(family), reason)
+    return out
 
 
 def _restore_declared(live: Snapshot, target: Snapshot) -> set[str]:
@@ -712,7 +772,9 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += types.drops
     out += _index_creations(ctx, later)
     out += _index_storage(ctx)
-    out += _simple("constraint", _pk(a), _pk(b), creations=True)
+    out += [
+        _key_on_partitioned(ctx, c) for c in _simple("constraint", _pk(a), _pk(b), creations=True)
+    ]
     out += _constraint_creations(ctx, rebuilt, later)
     out += _selectables(a, b, creations=True, skip=_early_function_keys(a, b))
     out += _view_option_changes(live, target, out)
@@ -1068,8 +1130,11 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
     """Tables and their columns, each statement with the hazards it carries."""
     a, b = ctx.a, ctx.b
     added, removed, modified, _ = differences(a.tables, b.tables)
+    _repartition(a, b, added, removed, modified)
     out: list[Change] = []
     for key, t in removed.items():
+        if _is_partition(t) and t.parent_table in removed:
+            continue  # dropped with its partitioned table
         hazards = [ctx.stake(HazardKind.DATA_LOSS, f"drops table {key} and its rows", key)]
         deps, _found = ctx.dependents("relation", t.schema, t.name, own=key)
         hazards += ctx.dropped_along(key, deps)
@@ -1086,7 +1151,8 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
     )
     enum_hazards += _enum_recast_hazards(ctx, set(enums_changed))
     out += [Change("alter", "enum", "", _sql(s), hazards=enum_hazards) for s in enums_pre]
-    for key, t in added.items():
+    # Partitioned tables before their partitions.
+    for key, t in sorted(added.items(), key=lambda kv: _is_partition(kv[1])):
         out.append(Change("create", "table", key, _create_table_sql(key, t, ctx.target.extras)))
         if t.rowsecurity:
             out.append(Change("alter", "table", key, _sql(t.alter_rls_statement)))
@@ -1111,6 +1177,10 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
         if s not in old_versions and s not in stale_defaults
     ]
     for key, t in modified.items():
+        if _is_partition(a.tables[key]) or _is_partition(t):
+            out += _partition_alters(key, a.tables[key], t, ctx)
+            if _is_partition(t):
+                continue  # a partition's columns are its partitioned table's
         out += _table_alters(key, a.tables[key], t, ctx, later)
     for key in sorted(set(a.tables) & set(b.tables) - set(modified)):
         # Equal to schemainspect, and still different: identity options, storage, VIRTUAL.
@@ -1125,6 +1195,77 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
             and a.sequences[key].quoted_table_and_column_name != owner)
         ):
             out.append(Change("alter", "sequence", key, _sql(seq.alter_ownership_statement)))
+    return out
+
+
+def _is_partition(t: Any) -> bool:
+    return bool(t.parent_table and t.partition_def)
+
+
+def _is_partitioned(i: Any, table: str) -> bool:
+    t = i.tables.get(table)
+    return bool(t is not None and t.relationtype == "p")
+
+
+def _repartition(
+    a: Any, b: Any, added: dict[str, Any], removed: dict[str, Any], modified: dict[str, Any]
+) -> None:
+    """A table whose partitioning changes (partitioned or not, another key) cannot be
+    altered: it is dropped and created again, with the partitions the target gives it."""
+    recreated = {
+        key
+        for key, t in modified.items()
+        if not _is_partition(t)
+        and not _is_partition(a.tables[key])
+        and (t.relationtype, t.partition_def) != (a.tables[key].relationtype,
+                                                  a.tables[key].partition_def)
+    }
+    for key in sorted(recreated):
+        removed[key], added[key] = a.tables[key], modified.pop(key)
+    for key, t in b.tables.items():
+        if _is_partition(t) and t.parent_table in recreated and key not in added:
+            added[key] = t
+            modified.pop(key, None)
+            if key in a.tables and a.tables[key].parent_table in recreated:
+                removed[key] = a.tables[key]  # goes with its old parent
+
+
+def _partition_alters(key: str, before: Any, after: Any, ctx: _Context) -> list[Change]:
+    """A partition detached, attached, or moved to another bound or parent."""
+    was, now = _is_partition(before), _is_partition(after)
+    if was and now and (before.parent_table, before.partition_def) == (
+        after.parent_table,
+        after.partition_def,
+    ):
+        return []
+    rows = ctx.rows(key)
+    out: list[Change] = []
+    if was:
+        hz: tuple[Hazard, ...] = ()
+        if not now and rows != 0:
+            hz = (
+                ctx.stake(
+                    HazardKind.DATA_LOSS,
+                    f"detaches {key} from {before.parent_table}: its rows leave the "
+                    "partitioned table",
+                    key,
+                ),
+            )
+        sql = f"alter table {before.parent_table} detach partition {key}"
+        out.append(Change("alter", "table", key, sql, hazards=hz))
+    if now:
+        hz = ()
+        if rows != 0:
+            hz = (
+                ctx.stake(
+                    HazardKind.CONSTRAINT_VALIDATION,
+                    f"attaches {key} to {after.parent_table}: its rows are checked against "
+                    f"{after.partition_def}",
+                    key,
+                ),
+            )
+        sql = f"alter table {after.parent_table} attach partition {key} {after.partition_def}"
+        out.append(Change("alter", "table", key, sql, hazards=hz))
     return out
 
 
@@ -1628,6 +1769,10 @@ def _index_creations(ctx: _Context, later: _Later) -> list[Change]:
         table = ix.quoted_full_table_name
         rows = ctx.rows(table)
         con = ix.constraint
+        if _is_partitioned(b, table):
+            if con is None and not ix.is_pk:  # a key's index: ADD CONSTRAINT builds it
+                out += _partitioned_index(ctx, later, key, ix)
+            continue
         online_key = con is not None and con.constraint_type == "UNIQUE" and rows != 0
         if table in a.tables and ((con is None and not ix.is_pk) or online_key):
             hazards: list[Hazard] = []
@@ -1669,6 +1814,97 @@ def _index_creations(ctx: _Context, later: _Later) -> list[Change]:
                 )
             out.append(Change("create", "index", key, _sql(ix.create_statement), hazards=hz))
     return out
+
+
+def _partitioned_index(ctx: _Context, later: _Later, key: str, ix: Any) -> list[Change]:
+    """An index on a partitioned table. A new table gets it at once (every partition
+    follows). On one that exists, CREATE INDEX cannot run CONCURRENTLY: the index is made
+    ON ONLY the partitioned table (invalid, instantly), each partition's is built
+    CONCURRENTLY after the transaction, then attached; the last attach makes it valid."""
+    from schemadiff.sqltext import quote
+
+    table = ix.quoted_full_table_name
+    definition = str(ix.definition)
+    only = definition.index(" ON ONLY ")  # pg_get_indexdef on a partitioned table
+    head, rest = definition[:only], definition[only + len(" ON ONLY ") :]
+    using = rest[rest.index(" USING ") :]
+    if table not in ctx.a.tables:
+        return [Change("create", "index", key, f"{head} ON {table}{using}")]
+    out = [Change("create", "index", key, definition, lock_timeout=CATALOG_LOCK_TIMEOUT)]
+    unique = "UNIQUE " if ix.is_unique else ""
+    for part in sorted(k for k, t in ctx.b.tables.items() if t.parent_table == table):
+        part_t = ctx.b.tables[part]
+        name = _partition_index_name(part_t.name, ix)
+        part_key = _quoted(part_t.schema, name)
+        sql = f"CREATE {unique}INDEX {quote(name)} ON {part}{using}"
+        if part in ctx.a.tables:
+            rows = ctx.rows(part)
+            hz = (
+                (ctx.stake(HazardKind.INDEX_BUILD, f"builds {part_key} on {part}", part),)
+                if rows != 0
+                else ()
+            )
+            later.builds.append(
+                Change(
+                    "create",
+                    "index",
+                    part_key,
+                    _concurrently(sql),
+                    transactional=False,
+                    hazards=hz,
+                    lock_timeout=LONG_TIMEOUT,
+                    statement_timeout=LONG_TIMEOUT,
+                )
+            )
+        else:
+            out.append(Change("create", "index", part_key, sql))  # a new, empty partition
+        later.attach.append(
+            Change(
+                "alter",
+                "index",
+                key,
+                f"alter index {key} attach partition {part_key}",
+                transactional=False,
+                lock_timeout=CATALOG_LOCK_TIMEOUT,
+            )
+        )
+    return out
+
+
+def _partition_index_name(partition: str, ix: Any) -> str:
+    """The name Postgres gives a partition's share of an index made on the partitioned
+    table (<partition>_<columns>_idx, `expr` for an expression), so a database migrated
+    here and one built from the spec name them alike; hashed when over 63 bytes."""
+    columns = [c or "expr" for c in [*(ix.key_columns or []), *(ix.included_columns or [])]]
+    name = f"{partition}_{'_'.join(columns) or 'expr'}_idx"
+    if len(name.encode()) <= 63:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name.encode()[:54].decode(errors="ignore") + "_" + digest
+
+
+def _key_on_partitioned(ctx: _Context, change: Change) -> Change:
+    """A primary key or unique constraint on a partitioned table: ADD CONSTRAINT ... USING
+    INDEX is not supported there, so the constraint builds its index itself (in the
+    transaction: writes wait on a table with rows)."""
+    c = ctx.b.constraints.get(change.name)
+    if c is None or c.index is None or not _is_partitioned(ctx.b, c.quoted_full_table_name):
+        return change
+    if c.constraint_type not in ("PRIMARY KEY", "UNIQUE"):
+        return change
+    table = c.quoted_full_table_name
+    hz: tuple[Hazard, ...] = ()
+    if table in ctx.a.tables and ctx.rows(table) != 0:
+        hz = (
+            ctx.stake(
+                HazardKind.BLOCKING_LOCK,
+                f"builds the index of {change.name} on every partition inside the transaction: "
+                f"writes to {table} wait until it is built",
+                table,
+            ),
+        )
+    sql = f"alter table {table} add constraint {c.quoted_name} {c.definition}"
+    return Change(change.action, change.kind, change.name, sql, hazards=hz)
 
 
 def _constraint_creations(ctx: _Context, also: set[str], later: _Later) -> list[Change]:
@@ -1716,9 +1952,31 @@ def _constraint_creations(ctx: _Context, also: set[str], later: _Later) -> list[
                         table,
                     ),
                 )
-            out.append(Change(action, "constraint", key, _sql(c.create_statement), hazards=hz))
+            change = Change(action, "constraint", key, _sql(c.create_statement), hazards=hz)
+            out.append(_key_on_partitioned(ctx, change))
             continue
         rows = ctx.rows(table)
+        if _is_partitioned(b, table) or (
+            c.constraint_type == "FOREIGN KEY"
+            and _is_partitioned(b, c.quoted_full_foreign_table_name)
+        ):
+            # NOT VALID is refused on a partitioned table, and validating a foreign key into
+            # one leaves its per-partition clones NOT VALID: checked as it is added.
+            what = "foreign key" if c.constraint_type == "FOREIGN KEY" else "check"
+            hz = (
+                (
+                    ctx.stake(
+                        HazardKind.CONSTRAINT_VALIDATION,
+                        f"validates {what} {key} on the existing rows of {table}, in the "
+                        "transaction",
+                        table,
+                    ),
+                )
+                if rows != 0
+                else ()
+            )
+            out.append(Change(action, "constraint", key, _sql(c.create_statement), hazards=hz))
+            continue
         if rows == 0:
             stmts = [c.create_statement] if after_key else c.safer_create_statements
             changes = [Change(action, "constraint", key, _sql(s), not after_key) for s in stmts]

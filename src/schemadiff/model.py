@@ -102,8 +102,10 @@ def build_metadata(spec: s.Spec) -> sa.MetaData:
             for fk in t.foreign_keys
         ]
         prefixes = ["UNLOGGED"] if t.unlogged else []
-        storage: dict[str, Any] = {"postgresql_with": dict(t.storage)} if t.storage else {}
-        table = sa.Table(t.name, md, *items, comment=t.comment, prefixes=prefixes, **storage)
+        kw: dict[str, Any] = {"postgresql_with": dict(t.storage)} if t.storage else {}
+        if t.partition_by is not None:
+            kw["postgresql_partition_by"] = partition_key_sql(t.partition_by)
+        table = sa.Table(t.name, md, *items, comment=t.comment, prefixes=prefixes, **kw)
         for ix in t.indexes:
             _index(table, ix)
     return md
@@ -150,6 +152,9 @@ def render_statements(spec: s.Spec) -> list[Statement]:
             )
         )
     out += no_inherit_checks(spec)
+    for t in spec.tables:
+        for part in t.partitions:
+            out.append(Statement("partition", part.name, partition_sql(spec.schema, t.name, part)))
     for table in tables:
         for ix in sorted(table.indexes, key=lambda i: _order_of(spec, table.name, i.name)):
             out.append(Statement("index", str(ix.name), _compile(CreateIndex(ix))))
@@ -249,6 +254,19 @@ def render_statements(spec: s.Spec) -> list[Statement]:
     if spec.config:
         out.extend(config_insert_statements(spec))
     return out
+
+
+def partition_key_sql(by: s.PartitionBy) -> str:
+    """RANGE (a, b) / LIST ((expr)) / HASH (a): what PARTITION BY takes."""
+    keys = ", ".join(quote(c) for c in by.columns) if by.columns else f"({by.expression})"
+    return f"{by.method.upper()} ({keys})"
+
+
+def partition_sql(schema: str, table: str, part: s.Partition) -> str:
+    return (
+        f"CREATE TABLE {qualified(schema, part.name)} PARTITION OF "
+        f"{qualified(schema, table)} {part.bound_sql()}"
+    )
 
 
 def extension_sql(ext: s.Extension) -> str:

@@ -61,6 +61,7 @@ BOOLEAN_STORAGE_PARAMETERS = frozenset(
         "autosummarize",
     }
 )
+PARTITION_METHODS = ("range", "list", "hash")
 
 Scalar = str | int | float | bool
 _R = TypeVar("_R", bound="_Renameable")
@@ -258,6 +259,44 @@ class Grant:
 
 
 @dataclass
+class PartitionBy:
+    """PARTITION BY method (columns | expression)."""
+
+    method: str  # range | list | hash
+    columns: list[str]
+    expression: str | None
+    loc: Location
+
+
+@dataclass
+class Partition:
+    """A partition: FOR VALUES FROM/TO, IN, WITH (MODULUS, REMAINDER), or DEFAULT.
+
+    Bound values are SQL text, already quoted (`'2024-01-01'`, `10`, `MINVALUE`).
+    """
+
+    name: str
+    from_: list[str] | None
+    to: list[str] | None
+    in_: list[str] | None
+    modulus: int | None
+    remainder: int | None
+    default: bool
+    loc: Location
+
+    def bound_sql(self) -> str:
+        if self.default:
+            return "DEFAULT"
+        if self.in_ is not None:
+            return f"FOR VALUES IN ({', '.join(self.in_)})"
+        if self.modulus is not None:
+            return f"FOR VALUES WITH (MODULUS {self.modulus}, REMAINDER {self.remainder})"
+        return (
+            f"FOR VALUES FROM ({', '.join(self.from_ or [])}) TO ({', '.join(self.to or [])})"
+        )
+
+
+@dataclass
 class Table:
     name: str
     comment: str | None
@@ -276,6 +315,8 @@ class Table:
     policies: list[Policy] = field(default_factory=list)
     storage: dict[str, str] = field(default_factory=dict)  # WITH (name = value, ...)
     excludes: list[Exclude] = field(default_factory=list)
+    partition_by: PartitionBy | None = None
+    partitions: list[Partition] = field(default_factory=list)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -1162,6 +1203,8 @@ class _Reader(NodeReader):
                 "unlogged",
                 "with",
                 "excludes",
+                "partition_by",
+                "partitions",
             ),
             ("columns",),
         )
@@ -1171,6 +1214,13 @@ class _Reader(NodeReader):
         self._renamed(m, table)
         if "unlogged" in m:
             table.unlogged = bool(self.boolean(m["unlogged"][1], f"{what} unlogged"))
+        if "partition_by" in m:
+            table.partition_by = self._partition_by(m["partition_by"][1], what)
+        if "partitions" in m:
+            if table.partition_by is None:
+                self.error(m["partitions"][0], f"{what}: partitions need partition_by")
+            else:
+                table.partitions = self._partitions(table, m["partitions"][1])
         if "comment" in m:
             table.comment = self.string(m["comment"][1], f"{what} comment", allow_empty=True)
         if "columns" in m:
@@ -1219,6 +1269,114 @@ class _Reader(NodeReader):
             if ex:
                 table.excludes.append(ex)
         return table
+
+    def _partition_by(self, node: yaml.Node, what: str) -> PartitionBy | None:
+        what = f"{what} partition_by"
+        m = self.mapping(node, what, ("method", "columns", "expression"), ("method",))
+        if m is None:
+            return None
+        method = self.choice(m["method"][1], f"{what} method", PARTITION_METHODS) if (
+            "method" in m
+        ) else None
+        if ("columns" in m) == ("expression" in m):
+            self.error(node, f"{what}: give exactly one of 'columns' or 'expression'")
+            return None
+        columns = self._columns_of(m, what) or []
+        expression = self.string(m["expression"][1], f"{what} expression") if (
+            "expression" in m
+        ) else None
+        if method is None or not (columns or expression):
+            return None
+        return PartitionBy(method, columns, expression, self.loc(node))
+
+    def _partitions(self, table: Table, node: yaml.Node) -> list[Partition]:
+        entries = self.mapping(node, f"table '{table.name}' partitions")
+        out: list[Partition] = []
+        for name, (key_node, value_node) in (entries or {}).items():
+            self.identifier(key_node, name, "partition name")
+            part = self._partition(table, name, key_node, value_node)
+            if part is not None:
+                out.append(part)
+        return out
+
+    def _partition(
+        self, table: Table, name: str, key_node: yaml.Node, node: yaml.Node
+    ) -> Partition | None:
+        what = f"partition '{name}'"
+        m = self.mapping(node, what, ("from", "to", "in", "modulus", "remainder", "default"))
+        if m is None:
+            return None
+        part = Partition(name, None, None, None, None, None, False, self.loc(key_node))
+        forms = [k for k in ("from", "in", "modulus", "default") if k in m]
+        method = table.partition_by.method if table.partition_by else ""
+        wanted = {"range": "from", "list": "in", "hash": "modulus"}.get(method)
+        if len(forms) != 1 or (forms[0] not in (wanted, "default")):
+            self.error(
+                node,
+                f"{what}: give one of '{wanted}' (partition_by method {method}) or "
+                "'default: true'",
+            )
+            return None
+        if "default" in m:
+            part.default = bool(self.boolean(m["default"][1], f"{what} default"))
+            if not part.default or method == "hash":
+                self.error(m["default"][1], f"{what}: default must be true (range or list)")
+                return None
+        elif "from" in m:
+            if "to" not in m:
+                self.error(node, f"{what}: 'from' needs 'to'")
+                return None
+            part.from_ = self._bound_values(m["from"][1], f"{what} from")
+            part.to = self._bound_values(m["to"][1], f"{what} to")
+        elif "in" in m:
+            part.in_ = self._bound_values(m["in"][1], f"{what} in")
+        else:
+            part.modulus = self._bound_int(m["modulus"][1], f"{what} modulus")
+            if "remainder" not in m:
+                self.error(node, f"{what}: 'modulus' needs 'remainder'")
+                return None
+            part.remainder = self._bound_int(m["remainder"][1], f"{what} remainder", zero=True)
+        if any(k in m for k in ("to",)) and "from" not in m:
+            self.error(m["to"][0], f"{what}: 'to' needs 'from'")
+        if "remainder" in m and "modulus" not in m:
+            self.error(m["remainder"][0], f"{what}: 'remainder' needs 'modulus'")
+        return part
+
+    def _bound_int(self, node: yaml.Node, what: str, zero: bool = False) -> int | None:
+        value = self.scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if zero else 1):
+            self.error(node, f"{what} must be an integer of at least {0 if zero else 1}")
+            return None
+        return value
+
+    def _bound_values(self, node: yaml.Node, what: str) -> list[str] | None:
+        """A value or a list of values: literals (quoted here), or {sql: MINVALUE}."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.error(node, f"{what} must not be empty")
+            return None
+        out: list[str] = []
+        for item in items:
+            if isinstance(item, yaml.MappingNode):
+                m = self.mapping(item, what, ("sql",), ("sql",))
+                sql = self.string(m["sql"][1], f"{what} sql") if m and "sql" in m else None
+                if sql is None:
+                    return None
+                out.append(sql.strip())
+                continue
+            if not isinstance(item, yaml.ScalarNode):
+                self.error(item, f"{what}: a value, a list of values, or {{sql: ...}}")
+                return None
+            value = self.scalar(item)
+            if value is None:
+                out.append("NULL")
+            elif isinstance(value, bool):
+                out.append("true" if value else "false")
+            elif isinstance(value, int | float):
+                out.append(str(value))
+            else:
+                out.append("'" + str(value).replace("'", "''") + "'")
+        return out
 
     def _comment(self, m: dict[str, tuple[yaml.Node, yaml.Node]], what: str) -> str | None:
         """An optional `comment:` (any text, empty allowed)."""
@@ -2044,6 +2202,12 @@ class _Checker:
 
         for t in spec.tables:
             claim(t.name, t.loc, "table")
+            for part in t.partitions:
+                claim(part.name, part.loc, "partition")
+            if t.partition_by is not None:
+                self._columns_exist(
+                    t, t.partition_by.columns, t.partition_by.loc, "partition_by"
+                )
         for sq in spec.sequences:
             claim(sq.name, sq.loc, "sequence")
         for v in spec.views:
