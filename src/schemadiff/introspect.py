@@ -239,6 +239,27 @@ select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = %(schema)s and c.relkind in ('r', 'p') and c.relpersistence = 'u'
 """
 
+_PARTITION_KEYS_SQL = """
+select p.partrelid, p.partstrat::text,
+       case when 0 = any(p.partattrs::int2[]) then array[]::text[]
+            else array(select a.attname::text from unnest(p.partattrs::int2[])
+                         with ordinality k(num, pos)
+                         join pg_attribute a on a.attrelid = p.partrelid and a.attnum = k.num
+                        order by k.pos) end,
+       pg_get_partkeydef(p.partrelid)
+  from pg_partitioned_table p join pg_class c on c.oid = p.partrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s
+"""
+
+_PARTITIONS_SQL = """
+select c.oid, i.inhparent, c.relname, pg_get_expr(c.relpartbound, c.oid)
+  from pg_class c join pg_inherits i on i.inhrelid = c.oid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = %(schema)s and c.relispartition and c.relkind in ('r', 'p')
+ order by c.relname
+"""
+
 _VIEWS_SQL = """
 select c.oid, c.relname, pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class'),
        array(select distinct d.refobjid from pg_rewrite r
@@ -364,6 +385,10 @@ class _Catalog:
     # Identity options, generated kinds, storage parameters; EXCLUDE constraints by table.
     extras: db.RelationExtras = field(default_factory=db.RelationExtras)
     excludes: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)
+    # partitioned table oid -> (strategy r|l|h, key columns or [], key definition)
+    partition_keys: dict[int, tuple[str, list[str], str]] = field(default_factory=dict)
+    # partitioned table oid -> [(partition oid, name, bound)], by name
+    partitions: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
 
     @classmethod
     def read(
@@ -412,6 +437,10 @@ class _Catalog:
             excludes=excludes,
         )
         catalog.unlogged = {int(r[0]) for r in rows(_UNLOGGED_SQL)}
+        for oid_, strategy, key_columns, definition in rows(_PARTITION_KEYS_SQL):
+            catalog.partition_keys[int(oid_)] = (str(strategy), list(key_columns), str(definition))
+        for child, parent, name, bound in rows(_PARTITIONS_SQL):
+            catalog.partitions.setdefault(int(parent), []).append((int(child), name, bound))
         if schema != "public":
             found = rows("select obj_description(%(oid)s, 'pg_namespace')")
             catalog.schema_comment = found[0][0] if found else None
@@ -533,9 +562,10 @@ class _Writer:
 
     def _tables(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        partitions = {child for kids in self.c.partitions.values() for child, _, _ in kids}
         with self.progress.counter("importing table", len(self.managed_tables)) as n:
             for oid, name, comment in self.c.tables:
-                if oid in self.managed_tables:
+                if oid in self.managed_tables and oid not in partitions:  # in its parent
                     n.step(name)
                     out[name] = self._table(oid, name, comment)
         return out
@@ -650,7 +680,29 @@ class _Writer:
         if excludes:
             table["excludes"] = excludes
         self._security(name, table)
+        if oid in self.c.partition_keys:
+            table.update(self._partitioning(oid, name))
         return table
+
+    def _partitioning(self, oid: int, name: str) -> dict[str, Any]:
+        """partition_by and partitions of a partitioned table."""
+        strategy, columns, definition = self.c.partition_keys[oid]
+        method = {"r": "range", "l": "list", "h": "hash"}[strategy]
+        by: dict[str, Any] = {"method": method}
+        if columns:
+            by["columns"] = columns
+        else:  # "RANGE (lower(kind))": the key inside the method's parentheses
+            by["expression"] = _unwrap(definition[definition.index("(") :])
+        parts: dict[str, Any] = {}
+        for _, part, bound in self.c.partitions.get(oid, []):
+            read = sqlread.partition_bound(bound)
+            if read is None:
+                raise SchemadiffError(
+                    f"cannot read the bound of partition {part} of {name} ({bound}); "
+                    "please report this as a bug"
+                )
+            parts[part] = Flow(read)
+        return {"partition_by": Flow(by), "partitions": parts}
 
     def _security(self, name: str, table: dict[str, Any]) -> None:
         """Row-level security and the table's policies, as the differ reads them."""

@@ -333,3 +333,51 @@ def argument_defaults(definition: str) -> int | None:
     except Exception:  # pglast raises ParseError, and others on odd input; both mean unknown
         return None
     return sum(1 for p in getattr(stmt, "parameters", None) or () if p.defexpr is not None)
+
+
+def partition_bound(bound: str) -> dict[str, Any] | None:
+    """A partition bound as pg_get_expr prints it (`FOR VALUES FROM ('a') TO (MAXVALUE)`,
+    `FOR VALUES IN (1, NULL)`, `FOR VALUES WITH (modulus 2, remainder 0)`, `DEFAULT`) ->
+    the spec's keys: from/to, in, modulus/remainder, default. Values are YAML scalars, or
+    {"sql": "MINVALUE"} for what is no literal. None when it cannot be read."""
+    stmts = _parse(f"CREATE TABLE x PARTITION OF y {bound}")
+    try:
+        spec = stmts[0]["stmt"]["CreateStmt"]["partbound"]
+    except (TypeError, KeyError, IndexError):
+        return None
+    if spec.get("is_default"):
+        return {"default": True}
+    if spec.get("strategy") == "h":
+        return {"modulus": int(spec.get("modulus", 0)), "remainder": int(spec.get("remainder", 0))}
+    values: dict[str, Any] = {}
+    for key, datums in (("from", "lowerdatums"), ("to", "upperdatums"), ("in", "listdatums")):
+        if datums in spec:
+            read = [_bound_value(d) for d in spec[datums]]
+            if any(v is _UNREADABLE for v in read):
+                return None
+            values[key] = read
+    return values or None
+
+
+_UNREADABLE = object()
+
+
+def _bound_value(node: dict[str, Any]) -> Any:
+    if "ColumnRef" in node:
+        fields = node["ColumnRef"].get("fields", [])
+        word = fields[0].get("String", {}).get("sval", "") if len(fields) == 1 else ""
+        return {"sql": word.upper()} if word in ("minvalue", "maxvalue") else _UNREADABLE
+    const = node.get("A_Const")
+    if const is None:
+        return _UNREADABLE
+    if const.get("isnull"):
+        return None
+    if "sval" in const:
+        return str(const["sval"].get("sval", ""))
+    if "ival" in const:
+        return int(const["ival"].get("ival", 0))
+    if "fval" in const:
+        return str(const["fval"].get("fval", ""))
+    if "boolval" in const:
+        return bool(const["boolval"].get("boolval", False))
+    return _UNREADABLE
