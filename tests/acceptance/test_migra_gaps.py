@@ -509,3 +509,33 @@ def test_unique_index_nulls_not_distinct_ignored_by_migra(server: Server, db_url
         db_url,
     )
 
+
+def test_index_on_existing_partitioned_table_left_invalid_by_migra(
+    server: Server, db_url: str
+) -> None:
+    """migra creates the index ON ONLY the partitioned table and never builds nor attaches
+    the partitions' indexes: the index stays invalid (and unused) for good."""
+    from .test_partitions import CASES
+
+    case = next(c for c in CASES if c.id == "partition-index-on-existing-table-built-per-partition")
+    sql, live = _migra_for(case, server)
+    assert " ON ONLY " in sql, sql
+    with psycopg.connect(live, autocommit=True) as conn:
+        conn.execute(sql.encode())
+        valid = conn.execute(
+            "select indisvalid from pg_index where indexrelid = 'm_n_idx'::regclass"
+        ).fetchone()
+    assert valid == (False,)
+    run_case(case, server, db_url)  # valid on every partition: see its check
+
+
+def test_primary_key_on_partitioned_table_fails_on_migra(server: Server, db_url: str) -> None:
+    """migra adds a primary key USING INDEX, which Postgres refuses on a partitioned table."""
+    from .test_partitions import CASES
+
+    case = next(c for c in CASES if c.id == "partition-primary-key-on-existing-table")
+    sql, live = _migra_for(case, server)
+    assert "using index" in sql.lower(), sql
+    with psycopg.connect(live, autocommit=True) as conn, pytest.raises(psycopg.Error):
+        conn.execute(sql.encode())
+    run_case(case, server, db_url)
