@@ -150,6 +150,7 @@ def write_spec(directory: Path, body: str, name: str = "schema.yaml") -> Path:
     return path
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the items by server
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """tests/cli/ and tests/property/ run on the newest major only: exit codes, output,
     secrets and locks do not depend on the server version, every major is covered by
@@ -166,4 +167,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (drop if in_newest_only and param is not None and param != newest else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    # The long property tests first: xdist hands the first items out round-robin, so they
+    # start at once on separate workers instead of ending the run one after the other.
+    prop = Path(__file__).parent / "property"
+    items[:] = sorted(keep, key=lambda item: not Path(str(item.fspath)).is_relative_to(prop))
