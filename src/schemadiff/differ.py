@@ -1047,6 +1047,21 @@ def _early_function_keys(a: Any, b: Any) -> set[str]:
     }
 
 
+def _reshaped_tables(a: Any, b: Any) -> set[str]:
+    """Tables in both snapshots that lose a column or change a column's type."""
+    out = set()
+    for key, old in a.tables.items():
+        new = b.tables.get(key)
+        if new is None:
+            continue
+        for name, col in old.columns.items():
+            other = new.columns.get(name)
+            if other is None or other.dbtypestr != col.dbtypestr:
+                out.add(key)
+                break
+    return out
+
+
 def _replaceable(old: Any, new: Any) -> bool:
     """True when CREATE OR REPLACE turns `old` into `new` (migra misses a new return type,
     and that Postgres refuses to remove an argument's default that way)."""
@@ -1090,7 +1105,16 @@ def _selectables(
         sel_a, sel_b, a.enums, b.enums, True
     )
     skip = skip or set()
-    replaceable = {k for k in replaceable if _replaceable(sel_a[k], sel_b[k])}
+    # A view over a column that is dropped or retyped cannot wait for CREATE OR REPLACE after
+    # the table change (Postgres refuses the change while the view depends on it): drop it
+    # before and create it after.
+    reshaped = _reshaped_tables(a, b)
+    replaceable = {
+        k
+        for k in replaceable
+        if _replaceable(sel_a[k], sel_b[k])
+        and not (sel_a[k].relationtype != "f" and set(sel_a[k].dependent_on) & reshaped)
+    }
     added = OrderedDict((k, v) for k, v in added.items() if k not in skip)
     modified = OrderedDict((k, v) for k, v in modified.items() if k not in skip)
     stmts = statements_from_differences(
