@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import warnings
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -48,8 +47,8 @@ from schemadiff.db import (
     view_options,
 )
 from schemadiff.hazards import Hazard, HazardKind
-from schemadiff.model import quote
 from schemadiff.spec import BOOLEAN_STORAGE_PARAMETERS, INDEX_METHODS
+from schemadiff.sqltext import quote
 
 # Column type changes Postgres makes without losing data (old base type -> safe new types).
 _WIDENING = {
@@ -132,26 +131,28 @@ class _InspectorCursor:
     def execute(self, query: str) -> list[InspectedRow]:
         with self._conn.cursor() as cur:
             cur.execute(query.encode())
-            names = tuple(c.name for c in cur.description or ())
-            return [InspectedRow(names, row) for row in cur.fetchall()]
+            # One name -> position map per query, shared by its rows (schemainspect reads
+            # attributes hundreds of thousands of times on a large schema).
+            index = {c.name: i for i, c in enumerate(cur.description or ())}
+            return [InspectedRow(index, row) for row in cur.fetchall()]
 
 
 class InspectedRow:
     """A catalog row as schemainspect reads it (by attribute or position); unlike psycopg's
     namedtuple rows it pickles, because snapshots keep some rows and are cached on disk."""
 
-    __slots__ = ("_names", "_values")
+    __slots__ = ("_index", "_values")
 
-    def __init__(self, names: tuple[str, ...], values: tuple[Any, ...]) -> None:
-        self._names = names
+    def __init__(self, index: dict[str, int], values: tuple[Any, ...]) -> None:
+        self._index = index
         self._values = values
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # slots not set yet (unpickling) and dunder lookups
+        if name[0] == "_":  # slots not set yet (unpickling) and dunder lookups
             raise AttributeError(name)
         try:
-            return self._values[self._names.index(name)]
-        except ValueError:
+            return self._values[self._index[name]]
+        except KeyError:
             raise AttributeError(name) from None
 
     def __getitem__(self, index: int) -> Any:
@@ -164,16 +165,17 @@ class InspectedRow:
         return len(self._values)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, InspectedRow) and (self._names, self._values) == (
-            other._names,
-            other._values,
+        return (
+            isinstance(other, InspectedRow)
+            and self._values == other._values
+            and (self._index is other._index or self._index == other._index)
         )
 
     def __hash__(self) -> int:
         return hash(self._values)
 
     def __repr__(self) -> str:
-        pairs = zip(self._names, self._values, strict=True)
+        pairs = zip(self._index, self._values, strict=True)
         return "Row(" + ", ".join(f"{n}={v!r}" for n, v in pairs) + ")"
 
 
@@ -190,9 +192,9 @@ def snapshot(
     `manages`: the kinds compared only when the spec declares them (Spec.manages): "views",
     "sequences" (standalone ones; those of serial columns are always compared), "procedures".
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        inspector = get_inspector(_InspectorCursor(conn), schema=schema)
+    # No catch_warnings here: it swaps process-wide state, and the plan reads its two
+    # databases on two threads (schemainspect's import-time warning is silenced in _migra).
+    inspector = get_inspector(_InspectorCursor(conn), schema=schema)
     unmanaged = [f"schema {s} (only schema '{schema}' is managed)" for s in other_schemas]
     # schemainspect misses some of what a view reads (partitioned tables, aggregates).
     reads = {}
@@ -821,8 +823,6 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
 def _late_comment_targets(later: _Later, b: Any) -> set[str]:
     """COMMENT ON targets (as db.comments keys them) of indexes and constraints that are
     created after the transaction."""
-    from schemadiff.sqltext import quote  # format('%I'), as the comments' keys are written
-
     out = set()
     for c in later.builds + later.attach + later.adds:
         if c.action == "alter" and c.kind != "constraint":
@@ -1295,12 +1295,12 @@ def _partition_alters(key: str, before: Any, after: Any, ctx: _Context) -> list[
 
 def _table_alters(key: str, before: Any, after: Any, ctx: _Context, later: _Later) -> list[Change]:
     out: list[Change] = []
-    rows = ctx.rows(key)
+    # Rows are counted only when a change asks (a never-analyzed table costs a count(*)).
     if after.is_unlogged != before.is_unlogged:
         mode = "UNLOGGED" if after.is_unlogged else "LOGGED"
         hz = (
             (ctx.stake(HazardKind.TABLE_REWRITE, f"SET {mode} rewrites {key}", key),)
-            if rows != 0
+            if ctx.rows(key) != 0
             else ()
         )
         out.append(Change("alter", "table", key, _sql(after.alter_unlogged_statement), hazards=hz))
@@ -1339,18 +1339,18 @@ def _table_alters(key: str, before: Any, after: Any, ctx: _Context, later: _Late
         out.append(Change("drop", "column", column, sql, hazards=tuple(hazards)))
     for c in c_added.values():
         hazards = []
-        if c.not_null and not c.default and not c.is_identity and rows:
+        if c.not_null and not c.default and not c.is_identity and ctx.rows(key):
             hazards.append(
                 Hazard(
                     HazardKind.NOT_NULL_ON_EXISTING_ROWS,
                     f"adds NOT NULL column {c.quoted_name} without a default to a table with rows",
-                    rows,
+                    ctx.rows(key),
                 )
             )
         column = f"{key}.{c.quoted_name}"
         stored = c.is_generated and ctx.target.extras.generated.get(column, "s") == "s"
         volatile = bool(c.default) and not c.is_generated and ctx.volatile(c.default)
-        if rows != 0 and (c.is_identity or stored or volatile):
+        if (c.is_identity or stored or volatile) and ctx.rows(key) != 0:
             what = (
                 "an identity"
                 if c.is_identity
@@ -1845,8 +1845,6 @@ def _partitioned_index(ctx: _Context, later: _Later, key: str, ix: Any) -> list[
     follows). On one that exists, CREATE INDEX cannot run CONCURRENTLY: the index is made
     ON ONLY the partitioned table (invalid, instantly), each partition's is built
     CONCURRENTLY after the transaction, then attached; the last attach makes it valid."""
-    from schemadiff.sqltext import quote
-
     table = ix.quoted_full_table_name
     definition = str(ix.definition)
     only = definition.index(" ON ONLY ")  # pg_get_indexdef on a partitioned table

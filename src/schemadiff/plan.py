@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -327,11 +328,16 @@ class Planner:
     def plan(self) -> Plan:
         with self.progress.phase("reading the database's schema"):
             _check_roles(self.url, self.spec)
-            live = _read(self.url, self.spec)
+            if self._shadow is None and self.shadow_url is not None:
+                # Both catalogs at once: most of a read is waiting on the server.
+                with ThreadPoolExecutor(1) as pool:
+                    shadow = pool.submit(_read, self.shadow_url, self.spec)
+                    live = _read(self.url, self.spec)
+                    self._shadow = shadow.result().snapshot
+            else:
+                live = _read(self.url, self.spec)
         fingerprint = live.fingerprint  # before equivalences touch the snapshot
-        if self._shadow is None and self.shadow_url is not None:
-            self._shadow = _read(self.shadow_url, self.spec).snapshot
-        elif self._shadow is None:
+        if self._shadow is None:
             _check_major(self.spec, live.major)
             self._shadow, self._equivalent = self._build_shadow(live.major)
         differ.accept_equivalent_checks(live.snapshot, self._shadow, self._equivalent)

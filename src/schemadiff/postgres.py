@@ -460,6 +460,10 @@ def _start(
         "unix_socket_permissions=0777",
         "-c",
         "max_connections=100",
+        # A shadow is built in one transaction, which locks every object it creates: the
+        # default (64 per connection) runs out near 1,000 tables. 25 MB of shared memory.
+        "-c",
+        "max_locks_per_transaction=1024",
     ]
     if ephemeral:
         cmd += ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off"]

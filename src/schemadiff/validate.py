@@ -24,9 +24,9 @@ from schemadiff import spec as s
 from schemadiff.config import SecretChange
 from schemadiff.errors import NotConvergedError, SchemadiffError
 from schemadiff.hazards import HazardKind
-from schemadiff.model import qualified, quote
 from schemadiff.plan import Plan, Planner
 from schemadiff.progress import QUIET, Progress
+from schemadiff.sqltext import qualified, quote
 
 COPY_DB = "schemadiff_copy"
 # What a secret config value is set to in the copy: its real value never leaves the target.
