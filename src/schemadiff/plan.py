@@ -183,14 +183,14 @@ def _read(url: str, spec: s.Spec) -> _Live:
     return _Live(major, snap, config_rows)
 
 
-def _check_roles(url: str, spec: s.Spec) -> None:
-    """Every role the spec names must exist: schemadiff never creates or drops roles."""
+def _probe(url: str, spec: s.Spec) -> int:
+    """The server's major, after checking that every role the spec names exists there:
+    schemadiff never creates or drops roles."""
     wanted = spec.roles()
-    if not wanted:
-        return
     try:
         with db.connection(url) as conn:
-            missing = set(db.missing_roles(conn, wanted))
+            major = db.server_major(conn)
+            missing = set(db.missing_roles(conn, wanted)) if wanted else set()
     except psycopg.Error as e:
         raise DatabaseError(_read_error(url, e)) from None
     users = [(p.loc, role) for t in spec.tables for p in t.policies for role in p.roles]
@@ -203,6 +203,7 @@ def _check_roles(url: str, spec: s.Spec) -> None:
     ]
     if problems:
         raise SpecError(problems)
+    return major
 
 
 def _read_error(url: str, e: BaseException) -> str:
@@ -261,28 +262,41 @@ class Planner:
         other._shadow, other._equivalent, other._seeds = self._shadow, self._equivalent, self._seeds
         return other
 
-    def _build_shadow(self, major: int) -> tuple[differ.Snapshot, dict[str, set[str]]]:
-        """The spec's snapshot: from the cache when this spec was built before, else built.
+    def _read_shadow(self, url: str) -> tuple[differ.Snapshot, dict[str, set[str]]]:
+        """A shadow built by the caller (--shadow-url, tests): read, nothing to canonicalize."""
+        return _read(url, self.spec).snapshot, self._equivalent
+
+    def _cached_shadow(
+        self, path: Path | None
+    ) -> tuple[differ.Snapshot, dict[str, set[str]]] | None:
+        """The spec's snapshot from the cache when this spec was built before.
 
         The shadow is a pure function of the spec text, the Postgres version and this code,
         so its inspected snapshot is cached on disk under that key (SCHEMADIFF_NO_CACHE=1
-        turns the cache off).
+        turns the cache off). A shadow server's exact build is not known here: its snapshots
+        are not cached.
         """
-        # A shadow server's exact build is not known here: its snapshots are not cached.
-        path = None
-        if not self.shadow_server:
-            install = postgres.find_install(major)
-            self.progress.detail(
-                f"shadow: Postgres {install.version} from {install.bindir} ({install.source})"
-            )
-            path = _snapshot_cache_path(self.spec, install)
-        if path is not None and path.exists():
-            with contextlib.suppress(Exception):  # a bad cache entry is rebuilt, not fatal
-                cached: tuple[differ.Snapshot, dict[str, set[str]]] = pickle.loads(
-                    path.read_bytes()
-                )
-                self.progress.info(f"shadow snapshot reused from the cache ({path.name[:12]})")
-                return cached
+        if path is None or not path.exists():
+            return None
+        with contextlib.suppress(Exception):  # a bad cache entry is rebuilt, not fatal
+            cached: tuple[differ.Snapshot, dict[str, set[str]]] = pickle.loads(path.read_bytes())
+            self.progress.info(f"shadow snapshot reused from the cache ({path.name[:12]})")
+            return cached
+        return None
+
+    def _cache_path(self, major: int) -> Path | None:
+        if self.shadow_server:
+            return None
+        install = postgres.find_install(major)
+        self.progress.detail(
+            f"shadow: Postgres {install.version} from {install.bindir} ({install.source})"
+        )
+        return _snapshot_cache_path(self.spec, install)
+
+    def _build_shadow(
+        self, major: int, path: Path | None
+    ) -> tuple[differ.Snapshot, dict[str, set[str]]]:
+        """The spec built into a shadow database and read; its snapshot stored in the cache."""
         shadow = self._stack.enter_context(
             shadow_database(self.spec, major, self.shadow_server, self.progress)
         )
@@ -326,23 +340,31 @@ class Planner:
         return grants.changes(self.spec, rows)
 
     def plan(self) -> Plan:
-        with self.progress.phase("reading the database's schema"):
-            _check_roles(self.url, self.spec)
+        major = _probe(self.url, self.spec)
+        # The live catalog is read while the shadow is made (or read) on another thread:
+        # most of either is waiting on a server.
+        with ThreadPoolExecutor(1) as pool:
+            shadow = None
             if self._shadow is None and self.shadow_url is not None:
-                # Both catalogs at once: most of a read is waiting on the server.
-                with ThreadPoolExecutor(1) as pool:
-                    shadow = pool.submit(_read, self.shadow_url, self.spec)
-                    live = _read(self.url, self.spec)
-                    self._shadow = shadow.result().snapshot
-            else:
+                shadow = pool.submit(self._read_shadow, self.shadow_url)
+            elif self._shadow is None:
+                _check_major(self.spec, major)
+                path = self._cache_path(major)
+                cached = self._cached_shadow(path)
+                if cached is not None:
+                    self._shadow, self._equivalent = cached
+                else:
+                    shadow = pool.submit(self._build_shadow, major, path)
+            with self.progress.phase("reading the database's schema"):
                 live = _read(self.url, self.spec)
+            if shadow is not None:
+                self._shadow, self._equivalent = shadow.result()
+        assert self._shadow is not None
+        target = self._shadow
         fingerprint = live.fingerprint  # before equivalences touch the snapshot
-        if self._shadow is None:
-            _check_major(self.spec, live.major)
-            self._shadow, self._equivalent = self._build_shadow(live.major)
-        differ.accept_equivalent_checks(live.snapshot, self._shadow, self._equivalent)
+        differ.accept_equivalent_checks(live.snapshot, target, self._equivalent)
         with self.progress.phase("comparing"):
-            result = differ.diff(live.snapshot, self._shadow, renames.declared(self.spec))
+            result = differ.diff(live.snapshot, target, renames.declared(self.spec))
             changes = (
                 result.changes + config.changes(self.spec, live.config_rows)
                 + self._grant_changes() + self._seed_changes()

@@ -7,8 +7,10 @@ import os
 import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -17,6 +19,9 @@ from schemadiff import spec as s
 from schemadiff.errors import DatabaseError, Location, Problem, SchemadiffError, SpecError
 from schemadiff.progress import Progress
 from schemadiff.sqltext import quote, string_literal
+
+if TYPE_CHECKING:
+    from schemadiff.model import Statement  # SQLAlchemy: imported only when a shadow is built
 
 SHADOW_DB = "postgres"
 
@@ -50,28 +55,45 @@ def shadow_database(
         with _temporary_database(server_url, major) as url:
             yield _ready(spec, url, f"on {db.redact_url(server_url)}", started, progress)
         return
-    with progress.phase(f"starting a shadow Postgres {major}"):
-        cluster = postgres.start_ephemeral(postgres.find_install(major))
+    # The cluster starts (a copy and a process) while this thread renders the spec's DDL
+    # (SQLAlchemy's import and the render): the two waits overlap.
+    with progress.phase(f"starting a shadow Postgres {major}"), ThreadPoolExecutor(1) as pool:
+        starting = pool.submit(postgres.start_ephemeral, postgres.find_install(major))
+        try:
+            statements = build_statements(spec)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                starting.result().stop()
+            raise
+        cluster = starting.result()
     try:
         # The cluster is private and thrown away: its own database serves as the shadow.
-        yield _ready(spec, cluster.url(SHADOW_DB), f"Postgres {major}", started, progress)
+        url = cluster.url(SHADOW_DB)
+        yield _ready(spec, url, f"Postgres {major}", started, progress, statements)
     finally:
         cluster.stop()
 
 
-def _ready(spec: s.Spec, url: str, where: str, started: float, progress: Progress) -> Shadow:
+def _ready(
+    spec: s.Spec,
+    url: str,
+    where: str,
+    started: float,
+    progress: Progress,
+    statements: list[Statement] | None = None,
+) -> Shadow:
     with progress.phase("building the spec in the shadow database"):
-        shadow = prepare(spec, url)
+        shadow = prepare(spec, url, statements)
     progress.info(f"shadow database ready ({where}, {time.monotonic() - started:.2f}s)")
     return shadow
 
 
-def prepare(spec: s.Spec, url: str) -> Shadow:
+def prepare(spec: s.Spec, url: str, statements: list[Statement] | None = None) -> Shadow:
     """Build the spec into the empty database at `url` and make it a shadow.
 
     A shadow need not have a cluster of its own: the tests put many on one server.
     """
-    build(spec, url)
+    build(spec, url, statements)
     equivalent = canonicalize_checks(url, spec.schema)
     for key, form in spec_check_forms(spec).items():
         equivalent.setdefault(key, set()).add(form)
@@ -103,15 +125,15 @@ def _temporary_database(server_url: str, major: int) -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())
 
 
-def build(spec: s.Spec, url: str) -> None:
-    """Run the spec's DDL in one transaction; a failure names the statement and spec line.
+def build_statements(spec: s.Spec) -> list[Statement]:
+    """The spec's DDL as build() runs it.
 
     The roles the spec names (policies, grants) are created first when missing: the target
     must have them already (plan checks that), the shadow's server need not. Roles are
     cluster-wide, so on a --shadow-server they stay there after the shadow database goes."""
     from schemadiff.model import Statement, render_statements  # SQLAlchemy: only when built
 
-    statements = [
+    return [
         Statement(
             "role",
             role,
@@ -120,6 +142,13 @@ def build(spec: s.Spec, url: str) -> None:
         )
         for role in spec.roles()
     ] + render_statements(spec)
+
+
+def build(spec: s.Spec, url: str, statements: list[Statement] | None = None) -> None:
+    """Run the spec's DDL (build_statements) in one transaction; a failure names the
+    statement and spec line."""
+    if statements is None:
+        statements = build_statements(spec)
     script = ";\n".join(["SET LOCAL check_function_bodies = off", *(st.sql for st in statements)])
     with db.connection(url) as conn:
         try:
