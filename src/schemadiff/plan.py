@@ -145,10 +145,19 @@ class _Live:
     major: int
     snapshot: differ.Snapshot
     config_rows: dict[str, str | None] | None
+    # Privileges on the schema and its objects; None when the spec does not manage grants.
+    grant_rows: list[tuple[str, str, str, str, str]] | None = None
 
     @property
     def fingerprint(self) -> str:
-        return differ.fingerprint(self.snapshot, config.fingerprint_lines(self.config_rows))
+        extra = config.fingerprint_lines(self.config_rows) + _grant_lines(self.grant_rows)
+        return differ.fingerprint(self.snapshot, extra)
+
+
+def _grant_lines(rows: list[tuple[str, str, str, str, str]] | None) -> list[str]:
+    """Fingerprint lines of the live privileges: a GRANT or REVOKE between plan and apply
+    changes what the plan's GRANT/REVOKE statements should be, so it makes the plan stale."""
+    return ["grant|" + "|".join(row) for row in rows or []]
 
 
 # Reading the catalog waits for no lock longer than this: a table held in ACCESS EXCLUSIVE
@@ -178,9 +187,12 @@ def _read(url: str, spec: s.Spec) -> _Live:
                 e.name: (e.version is not None, e.schema is not None)
                 for e in spec.all_extensions()
             }
+            grant_rows = (
+                grants.read(conn, spec.schema) if "grants" in spec.manages else None
+            )
     except psycopg.Error as e:
         raise DatabaseError(_read_error(url, e)) from None
-    return _Live(major, snap, config_rows)
+    return _Live(major, snap, config_rows, grant_rows)
 
 
 def _probe(url: str, spec: s.Spec) -> int:
@@ -328,15 +340,13 @@ class Planner:
         with db.connection(self.url) as conn:
             return seed.changes(conn, self.spec, self._seeds, "insert", missing_tables_ok=True)
 
-    def _grant_changes(self) -> list[Change]:
-        """GRANT and REVOKE for the roles the spec's `grants:` lists (after everything else)."""
-        if "grants" not in self.spec.manages:
+    def _grant_changes(self, rows: list[tuple[str, str, str, str, str]] | None) -> list[Change]:
+        """GRANT and REVOKE for the roles the spec's `grants:` lists (after everything else).
+
+        `rows`: the privileges read with the rest of the catalog, so the plan's statements and
+        its fingerprint come from the same read."""
+        if "grants" not in self.spec.manages or rows is None:
             return []
-        try:
-            with db.connection(self.url) as conn:
-                rows = grants.read(conn, self.spec.schema)
-        except psycopg.Error as e:
-            raise DatabaseError(_read_error(self.url, e)) from None
         return grants.changes(self.spec, rows)
 
     def plan(self) -> Plan:
@@ -367,7 +377,7 @@ class Planner:
             result = differ.diff(live.snapshot, target, renames.declared(self.spec))
             changes = (
                 result.changes + config.changes(self.spec, live.config_rows)
-                + self._grant_changes() + self._seed_changes()
+                + self._grant_changes(live.grant_rows) + self._seed_changes()
             )
         # One transaction first, then what cannot run inside one (CREATE INDEX CONCURRENTLY).
         ordered = [c for c in changes if c.transactional] + [

@@ -63,3 +63,28 @@ def test_unchanged_plan_applies_and_converges(
 
     r = run_cli("drift", "--database-url", db_url, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+GRANTEE = "i8_stale_grantee"
+SPEC_T_GRANTS = SPEC_T + f"grants:\n  {GRANTEE}: {{tables: {{t: [select]}}}}\n"
+
+
+def test_grant_made_since_plan(
+    tmp_path: Path, db_url: str, db: psycopg.Connection[Any]
+) -> None:
+    # Roles are cluster-wide: created if missing, the test cluster is thrown away afterwards.
+    db.execute(
+        f"do $$ begin create role {GRANTEE}; exception when duplicate_object then null; end $$"
+    )
+    write_spec(tmp_path, SPEC_T_GRANTS)
+    db.execute(TABLE_T_SQL)
+    plan = _plan_file(tmp_path, db_url)
+    assert "GRANT SELECT" in plan.read_text()
+
+    db.execute(f"grant insert on t to {GRANTEE}")  # by hand, after the plan
+    r = run_cli("apply", str(plan), "--database-url", db_url, cwd=tmp_path)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "stale plan: the database changed since" in r.stderr
+    privileges = "select has_table_privilege(%s, 't', 'select')"
+    assert db.execute(privileges, (GRANTEE,)).fetchone() == (False,)  # GRANT did not run
+    assert history(db) == []
