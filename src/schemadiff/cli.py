@@ -1070,11 +1070,13 @@ def reset_command(
 ) -> None:
     """Drop every object the spec manages, and nothing else.
 
-    Drops the spec's triggers, tables (with their indexes, constraints, owned sequences and
-    rows, the config rows included), functions and enums. Objects the spec does not declare
-    stay. Refuses (exit 3), dropping nothing, when one of them depends on a managed object
-    (never CASCADE). Asks y/N (--yes skips the question; without a terminal --yes is needed).
-    Runs in one transaction under apply's advisory lock; recorded in schemadiff.apply_history.
+    Drops the spec's triggers, views, materialized views, tables (with their indexes,
+    constraints, policies, partitions, owned sequences and rows, the config rows included),
+    sequences, functions, procedures, domains, composite types and enums. Objects the spec
+    does not declare stay. Refuses (exit 3), dropping nothing, when one of them depends on a
+    managed object (never CASCADE). Asks y/N (--yes skips the question; without a terminal
+    --yes is needed). Runs in one transaction under apply's advisory lock; recorded in
+    schemadiff.apply_history.
     """
     from schemadiff import apply as ap
     from schemadiff import reset as rs

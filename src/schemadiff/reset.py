@@ -1,10 +1,13 @@
 """reset: drop exactly the objects the spec manages, and nothing else in the database.
 
-What goes: the spec's triggers, tables (with what Postgres drops along with a table: its
-indexes, constraints, column defaults, the sequences its serial columns own, and the rows, the
-managed config rows included), functions and enums. What stays: everything the spec does not
-declare (other tables, views, functions, types, schemas, extensions, the `schemadiff` history
-schema), and the spec's extensions and schema, which other objects may use.
+What goes: the spec's triggers, views and materialized views, tables (with what Postgres drops
+along with a table: its indexes, constraints, policies, partitions, column defaults, the
+sequences its serial columns own, the privileges on it, and the rows, the managed config rows
+included), standalone sequences, functions and procedures, domains, composite types and enums.
+What stays: everything the spec does not declare (other tables, views, functions, types,
+schemas, extensions, the `schemadiff` history schema), and the spec's extensions and schema
+(with the privileges on it), which other objects may use. `apply` afterwards builds the spec
+again, drops what the spec lacks of the kinds it manages, and inserts the seed rows.
 
 Nothing is dropped with CASCADE. When an object the spec does not manage depends on one that
 would go (a view on a managed table, a foreign key from another table, a column of a managed
@@ -38,7 +41,7 @@ APPLICATION_NAME = "schemadiff reset"
 class Drop:
     """One DROP statement and what it removes."""
 
-    kind: str  # trigger | table | function | enum
+    kind: str  # trigger | view | materialized view | table | sequence | function | type | enum
     names: tuple[str, ...]
     sql: str
 
@@ -184,6 +187,7 @@ def _inspect(conn: psycopg.Connection[Any], spec: s.Spec) -> ResetPlan:
                  f"DROP TRIGGER {quote(name)} ON {qualified(schema, table)}")
         )
         plan.summary.append(f"trigger {name} on {table}")
+    _add_views(conn, spec, plan, roots)
     if tables:
         roots += [("pg_class", oid) for oid in tables.values()]
         names = tuple(tables)
@@ -204,12 +208,14 @@ def _inspect(conn: psycopg.Connection[Any], spec: s.Spec) -> ResetPlan:
             plan.summary.append(
                 f"{n} config row{'s' if n != 1 else ''} of {cfg.table} (go with the table)"
             )
+    _add_sequences(conn, spec, plan, roots, list(tables.values()))
     if functions:
         roots += [("pg_proc", oid) for oid, _ in functions]
         signatures = tuple(sig for _, sig in functions)
         word = "ROUTINE" if spec.procedures else "FUNCTION"  # DROP FUNCTION refuses procedures
         plan.drops.append(Drop("function", signatures, f"DROP {word} " + ", ".join(signatures)))
         plan.summary += [f"function {sig}" for sig in signatures]
+    _add_types(conn, spec, plan, roots)  # before enums: a domain may be over one
     if enums:
         roots += [("pg_type", oid) for oid in enums.values()]
         plan.drops.append(
@@ -219,6 +225,130 @@ def _inspect(conn: psycopg.Connection[Any], spec: s.Spec) -> ResetPlan:
         plan.summary += [f"enum {e}" for e in enums]
     plan.dependents = _dependents(conn, roots)
     return plan
+
+
+# -- the kinds a spec manages only when it declares them --------------------------------------
+# Views and materialized views go before the tables they read, standalone sequences after the
+# tables whose defaults use them, domains and composite types after the routines whose
+# arguments use them and before the enums they may be over. Policies, partitions and
+# privileges go with their tables and objects; extensions and the privileges on the schema
+# stay, like the schema itself.
+
+
+def _relations(
+    conn: psycopg.Connection[Any], schema: str, names: list[str], relkind: str
+) -> dict[str, int]:
+    rows = conn.execute(
+        """select c.relname, c.oid::int8 from pg_class c
+             join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %s and c.relname = any(%s) and c.relkind = %s""",
+        (schema, names, relkind),
+    ).fetchall()
+    return {str(name): int(oid) for name, oid in rows}
+
+
+# (reader, read) pairs among the given views: the reader's rewrite rule depends on the other.
+_VIEW_READS_SQL = """
+select distinct r.ev_class::int8, d.refobjid::int8
+  from pg_rewrite r join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
+ where r.ev_class = any(%(oids)s::oid[]) and d.refclassid = 'pg_class'::regclass
+   and d.refobjid = any(%(oids)s::oid[]) and d.refobjid <> r.ev_class
+"""
+
+
+def _add_views(
+    conn: psycopg.Connection[Any], spec: s.Spec, plan: ResetPlan, roots: list[tuple[str, int]]
+) -> None:
+    """The spec's views and materialized views, each dropped after those that read it."""
+    schema = spec.schema
+    found: dict[int, tuple[str, str]] = {}  # oid -> (kind, name)
+    for kind, relkind, declared in (
+        ("view", "v", [v.name for v in spec.views]),
+        ("materialized view", "m", [m.name for m in spec.materialized_views]),
+    ):
+        for name, oid in _relations(conn, schema, declared, relkind).items():
+            found[oid] = (kind, name)
+    if not found:
+        return
+    reads: dict[int, set[int]] = {oid: set() for oid in found}
+    for reader, read in conn.execute(_VIEW_READS_SQL, {"oids": list(found)}).fetchall():
+        reads[int(reader)].add(int(read))
+    # Readers first: a view is dropped once nothing left reads it (ties by kind and name).
+    left = set(found)
+    while left:
+        ready = [o for o in left if not any(o in reads[r] for r in left if r != o)]
+        if not ready:  # views cannot read each other in a cycle; never loop forever
+            ready = list(left)
+        for oid in sorted(ready, key=lambda o: found[o]):
+            kind, name = found[oid]
+            roots.append(("pg_class", oid))
+            plan.drops.append(
+                Drop(kind, (name,), f"DROP {kind.upper()} {qualified(schema, name)}")
+            )
+            plan.summary.append(f"{kind} {name}")
+        left -= set(ready)
+
+
+def _add_sequences(
+    conn: psycopg.Connection[Any],
+    spec: s.Spec,
+    plan: ResetPlan,
+    roots: list[tuple[str, int]],
+    table_oids: list[int],
+) -> None:
+    """The spec's standalone sequences, but those owned by a table reset drops (they go with
+    it, and a DROP of them after the table's would fail)."""
+    found = _relations(conn, spec.schema, [sq.name for sq in spec.sequences], "S")
+    owned = {
+        int(r[0])
+        for r in conn.execute(
+            """select objid::int8 from pg_depend
+                where classid = 'pg_class'::regclass and refclassid = 'pg_class'::regclass
+                  and deptype = 'a' and objid = any(%s::oid[]) and refobjid = any(%s::oid[])""",
+            (list(found.values()), table_oids),
+        ).fetchall()
+    }
+    names = tuple(sq.name for sq in spec.sequences if sq.name in found
+                  and found[sq.name] not in owned)
+    if not names:
+        return
+    roots += [("pg_class", found[n]) for n in names]
+    plan.drops.append(
+        Drop("sequence", names,
+             "DROP SEQUENCE " + ", ".join(qualified(spec.schema, n) for n in names))
+    )
+    plan.summary += [f"sequence {n}" for n in names]
+
+
+def _add_types(
+    conn: psycopg.Connection[Any], spec: s.Spec, plan: ResetPlan, roots: list[tuple[str, int]]
+) -> None:
+    """The spec's domains and composite types, in one DROP TYPE (which takes domains too), so
+    a domain over a composite type, or a type with a domain attribute, goes in either order."""
+    wanted = [("domain", d.name) for d in spec.domains] + [("type", t.name) for t in spec.types]
+    if not wanted:
+        return
+    rows = conn.execute(
+        """select t.typname, t.oid::int8, t.typtype from pg_type t
+             join pg_namespace n on n.oid = t.typnamespace
+            where n.nspname = %s and t.typname = any(%s) and t.typtype in ('d', 'c')
+              and (t.typtype = 'd' or (select c.relkind from pg_class c
+                                        where c.oid = t.typrelid) = 'c')""",
+        (spec.schema, [name for _, name in wanted]),
+    ).fetchall()
+    found = {(("domain" if typtype == "d" else "type"), str(name)): int(oid)
+             for name, oid, typtype in rows}
+    present = [(kind, name) for kind, name in wanted if (kind, name) in found]
+    if not present:
+        return
+    roots += [("pg_type", found[k]) for k in present]
+    names = tuple(name for _, name in present)
+    plan.drops.append(
+        Drop("type", names, "DROP TYPE " + ", ".join(qualified(spec.schema, n) for n in names))
+    )
+    plan.summary += [
+        f"{'domain' if kind == 'domain' else 'composite type'} {name}" for kind, name in present
+    ]
 
 
 # Tables bigger than this (in pages) that were never analyzed are not counted.

@@ -332,6 +332,7 @@ _COMMENT_KINDS = {
     "INDEX": "index",
     "FUNCTION": "function",
     "TYPE": "enum",
+    "MATERIALIZED VIEW": "materialized view",
     "CONSTRAINT": "constraint",
     "TRIGGER": "trigger",
 }
@@ -341,6 +342,8 @@ def _comment_target(target: str, schema: str) -> str:
     """'COLUMN public.users.email' -> 'column users.email'; 'TRIGGER t ON public.x' ->
     'trigger x.t' (the object's kind and name, as the other lines spell them)."""
     word, _, rest = target.partition(" ")
+    if word == "MATERIALIZED":  # MATERIALIZED VIEW name: two words, as the other lines say
+        word, rest = "MATERIALIZED VIEW", rest.partition(" ")[2]
     kind = _COMMENT_KINDS.get(word, word.lower())
     on = re.match(r'^("(?:[^"]|"")*"|[^ ]+) ON (.+)$', rest)
     if on:  # CONSTRAINT name ON table, TRIGGER name ON table

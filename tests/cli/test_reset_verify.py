@@ -7,6 +7,7 @@ every managed object, seed row and config key is there, 2 naming what is missing
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,7 +17,7 @@ from schemadiff.model import render_sql
 from schemadiff.seed import insert_missing, load_seeds
 from schemadiff.spec import Spec, load_spec
 
-from ..conftest import ROOT, run_cli
+from ..conftest import ROOT, run_cli, write_spec
 from .common import UNREACHABLE_URL, history, scalar, table_exists
 
 SPEC_PATH = str(ROOT / "schema.yaml")
@@ -223,3 +224,116 @@ def test_verify_unreachable_database_exits_1() -> None:
     assert r.returncode == 1, r.stdout + r.stderr
     assert "cannot connect" in r.stderr
     assert r.stdout == ""
+
+
+# -- the kinds a spec manages only when it declares them ---------------------------------------
+
+KINDS_ROLE = "i8_kinds_reader"
+KINDS_SPEC = f"""\
+domains:
+  positive_int:
+    type: integer
+    checks:
+      - {{name: positive_int_check, expression: "VALUE > 0"}}
+types:
+  amount:
+    attributes: {{value: "numeric(12,2)", currency: text}}
+sequences:
+  invoice_number: {{start: 1000}}
+procedures:
+  bump:
+    args: ["n integer"]
+    language: plpgsql
+    body: |
+      BEGIN
+        PERFORM n;
+      END
+tables:
+  items:
+    columns:
+      id: {{type: integer, nullable: false}}
+      qty: {{type: positive_int}}
+      price: {{type: amount}}
+    primary_key: [id]
+    row_level_security: true
+    policies:
+      all_rows: {{using: "true"}}
+  events:
+    columns:
+      id: {{type: bigint, nullable: false}}
+      kind: {{type: text, nullable: false}}
+    partition_by: {{method: list, columns: [kind]}}
+    partitions:
+      events_a: {{in: [a]}}
+      events_rest: {{default: true}}
+views:
+  item_ids:
+    query: SELECT id FROM items
+  item_ids_again:
+    query: SELECT id FROM item_ids
+materialized_views:
+  item_count:
+    query: SELECT count(*) AS n FROM item_ids
+grants:
+  {KINDS_ROLE}:
+    tables: {{items: [select]}}
+"""
+
+
+def _objects(db: psycopg.Connection[Any]) -> set[str]:
+    """Relations and types (domains, composite types) of schema public, by name."""
+    rows = db.execute(
+        """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S', 'c')
+           union all
+           select t.typname from pg_type t join pg_namespace n on n.oid = t.typnamespace
+            where n.nspname = 'public' and t.typtype = 'd'
+           union all
+           select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+            where n.nspname = 'public'"""
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def test_reset_and_verify_know_the_newer_kinds(
+    tmp_path: Path, db_url: str, db: psycopg.Connection[Any]
+) -> None:
+    # Roles are cluster-wide: created if missing, the test cluster is thrown away afterwards.
+    db.execute(
+        f"do $$ begin create role {KINDS_ROLE}; exception when duplicate_object then null; end $$"
+    )
+    write_spec(tmp_path, KINDS_SPEC)
+    r = run_cli("apply", "--auto-approve", "--database-url", db_url, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    managed = {"positive_int", "amount", "invoice_number", "bump", "items", "events",
+               "events_a", "events_rest", "item_ids", "item_ids_again", "item_count"}
+    assert managed <= _objects(db)
+
+    # reset drops every object of the spec, of every kind, and leaves the others.
+    db.execute("insert into items values (1, 2, (1.5, 'eur'))")
+    db.execute("create domain keep_dom as integer")
+    db.execute("create view keep_v as select 1 as x")
+    r = run_cli("reset", "--yes", "--database-url", db_url, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "  - materialized view item_count" in r.stderr
+    assert "  - domain positive_int" in r.stderr
+    assert _objects(db) == {"keep_dom", "keep_v"}
+
+    # Built again (apply drops keep_dom and keep_v: the spec manages their kinds), it verifies.
+    r = run_cli("apply", "--auto-approve", "--database-url", db_url, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("verify", "--database-url", db_url, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    # verify names each kind that is missing or different.
+    db.execute("alter domain positive_int drop constraint positive_int_check")
+    db.execute("drop materialized view item_count")
+    db.execute("drop policy all_rows on items")
+    db.execute(f"revoke select on items from {KINDS_ROLE}")
+    db.execute("drop sequence invoice_number")
+    r = run_cli("verify", "--database-url", db_url, cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    for line in ("domain positive_int differs", "missing materialized view item_count",
+                 "missing policy items.all_rows", "missing sequence invoice_number",
+                 f"missing grant table public.items to {KINDS_ROLE}"):
+        assert line in r.stdout.splitlines(), r.stdout
