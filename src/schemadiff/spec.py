@@ -63,6 +63,24 @@ BOOLEAN_STORAGE_PARAMETERS = frozenset(
 )
 PARTITION_METHODS = ("range", "list", "hash")
 
+# A function's keys, in the order `schemadiff fmt` writes them.
+FUNCTION_KEYS = (
+    "args",
+    "returns",
+    "language",
+    "volatility",
+    "strict",
+    "leakproof",
+    "parallel",
+    "security",
+    "cost",
+    "rows",
+    "set",
+    "body",
+    "comment",
+    "renamed_from",
+)
+
 Scalar = str | int | float | bool
 _R = TypeVar("_R", bound="_Renameable")
 
@@ -1071,27 +1089,7 @@ class _Reader(NodeReader):
 
     def _function(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Function | None:
         what = f"function '{name}'"
-        m = self.mapping(
-            node,
-            what,
-            (
-                "args",
-                "returns",
-                "language",
-                "volatility",
-                "strict",
-                "leakproof",
-                "parallel",
-                "security",
-                "cost",
-                "rows",
-                "set",
-                "body",
-                "comment",
-                "renamed_from",
-            ),
-            ("returns", "language", "body"),
-        )
+        m = self.mapping(node, what, FUNCTION_KEYS, ("returns", "language", "body"))
         if m is None:
             return None
         returns = self.string(m["returns"][1], f"{what} returns") if "returns" in m else None
@@ -1818,20 +1816,7 @@ class _Reader(NodeReader):
             on_delete = self.choice(m["on_delete"][1], f"{what} on_delete", FK_ACTIONS) or on_delete
         if "on_update" in m:
             on_update = self.choice(m["on_update"][1], f"{what} on_update", FK_ACTIONS) or on_update
-        deferrable = (
-            bool(self.boolean(m["deferrable"][1], f"{what} deferrable"))
-            if "deferrable" in m
-            else False
-        )
-        deferred = (
-            bool(self.boolean(m["initially_deferred"][1], f"{what} initially_deferred"))
-            if "initially_deferred" in m
-            else False
-        )
-        if deferred and not deferrable:
-            self.error(
-                m["initially_deferred"][0], f"{what}: initially_deferred needs deferrable: true"
-            )
+        deferrable, deferred = self._deferral(m, what)
         if not cols or not ref_table:
             return None
         name = self._name_or(m, f"{table.name}_{'_'.join(cols)}_fkey", "foreign key", node)
