@@ -376,6 +376,19 @@ def _remove_unmanaged(
         for key in [parent, *members]:
             if key in i.tables:
                 drop("tables", key, "partitioned table", parted_why if key == parent else None)
+    # A partition's own indexes, keys and triggers (not its parent's clones, taken out above):
+    # the spec declares them on the partitioned table only; they are left alone, each named.
+    partitions = {k for k, t in i.tables.items() if t.parent_table and t.partition_def}
+    for attr, label, on in (
+        ("constraints", "constraint", "quoted_full_table_name"),
+        ("indexes", "index", "quoted_full_table_name"),
+        ("triggers", "trigger", "quoted_full_selectable_name"),
+    ):
+        for key, obj in list(getattr(i, attr).items()):
+            if getattr(obj, on) in partitions and not (
+                attr == "indexes" and obj.constraint is not None
+            ):  # a key's index goes with its key
+                drop(attr, key, label, "on a partition; declare it on the partitioned table")
     enums = {e.name for e in i.enums.values()} | own_types
     extensions = [e.name for e in i.extensions.values()]
     for key, t in list(i.tables.items()):
@@ -465,16 +478,8 @@ def _partition_children(i: Any) -> dict[str, list[str]]:
 
 def _partition_problems(i: Any) -> dict[str, tuple[list[str], str]]:
     """Partitioned tables the spec cannot write, with all their partitions, and why: a
-    partition partitioned again, or one with indexes, keys, checks or triggers of its own
-    (the spec declares them on the partitioned table, which gives every partition one)."""
+    partition partitioned again."""
     children = _partition_children(i)
-    own: dict[str, str] = {}
-    for key, ix in i.indexes.items():
-        own.setdefault(ix.quoted_full_table_name, f"index {key}")
-    for key, c in i.constraints.items():
-        own.setdefault(c.quoted_full_table_name, f"constraint {key}")
-    for key, tg in i.triggers.items():
-        own.setdefault(tg.quoted_full_selectable_name, f"trigger {key}")
     out: dict[str, tuple[list[str], str]] = {}
     for parent, kids in children.items():
         if parent in i.tables and i.tables[parent].parent_table:
@@ -488,10 +493,6 @@ def _partition_problems(i: Any) -> dict[str, tuple[list[str], str]]:
             if kid in children:
                 reason = reason or f"partition {kid} is partitioned itself"
                 todo += children[kid]
-            elif kid in own:
-                reason = reason or (
-                    f"partition {kid} has its own {own[kid]}; declare it on the partitioned table"
-                )
         if reason:
             out[parent] = (sorted(family), reason)
     return out

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
+from schemadiff.apply import Options, apply_plan
 from schemadiff.hazards import HazardKind
-from schemadiff.plan import Plan
+from schemadiff.plan import Plan, planner
+from schemadiff.spec import parse_spec
 
 from ..conftest import Server
 from .harness import (
@@ -22,6 +25,7 @@ from .harness import (
     params,
     run_case,
     sql_is,
+    y,
 )
 
 MEASURES_SQL = (
@@ -317,3 +321,56 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", params(CASES))
 def test_case(case: Case, server: Server, db_url: str) -> None:
     run_case(case, server, db_url)
+
+
+def test_a_partitions_own_index_key_and_trigger_are_named_and_kept(
+    server: Server, db_url: str
+) -> None:
+    # pagila's payment: the partitioned table is managed, what one partition has of its own is
+    # not (the spec declares indexes, keys and triggers on the partitioned table only).
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            MEASURES_SQL
+            + ROWS
+            + "create table r (id integer primary key);"
+            "create index m_2024_n on m_2024 (n);"
+            "alter table m_2024 add constraint m_2024_n_fkey foreign key (n) references r (id)"
+            " not valid;"
+            "create function stop() returns trigger language plpgsql as"
+            " $$\nBEGIN\n  RETURN NULL;\nEND;\n$$;"
+            "create trigger m_2024_stop before delete on m_2024 for each row execute"
+            " function stop();"
+        )
+    spec = parse_spec("version: 1\n" + y(measures(extra="""
+            indexes:
+              - {columns: [id]}""") + """
+          r:
+            columns: {id: {type: integer, nullable: false}}
+            primary_key: [id]
+        functions:
+          stop:
+            returns: trigger
+            language: plpgsql
+            body: |
+              BEGIN
+                RETURN NULL;
+              END;
+        """), "own.yaml")
+    with planner(spec, db_url, server.admin_url) as p:
+        plan = p.plan()
+        assert {
+            'index "public"."m_2024_n"',
+            'constraint "public"."m_2024"."m_2024_n_fkey"',
+            'trigger "public"."m_2024"."m_2024_stop"',
+        } <= {u.split(" (")[0] for u in plan.unmanaged}, plan.unmanaged
+        assert [c.name for c in plan.changes if c.action == "drop"] == []
+        apply_plan(plan, db_url, Options(allowed_hazards=plan.hazard_kinds))
+        assert p.plan().empty
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        kept = conn.execute(
+            "select (select count(*) from pg_class where relname = 'm_2024_n'),"
+            " (select count(*) from pg_constraint where conname = 'm_2024_n_fkey'),"
+            " (select count(*) from pg_trigger where tgname = 'm_2024_stop'),"
+            " (select count(*) from pg_index where indrelid = 'm_2024'::regclass)"
+        ).fetchone()
+    assert kept == (1, 1, 1, 2)  # its own index, and its share of the new m_id_idx

@@ -277,7 +277,7 @@ def test_fmt_round_trips_an_imported_pagila(db_url: str) -> None:
     once = fmt.format_text(text, "pagila.yaml")
     assert fmt.format_text(once, "pagila.yaml") == once
     assert fmt._meaning(once) == fmt._meaning(text)
-    assert len(parse_spec(once, "pagila.yaml").tables) == 14
+    assert len(parse_spec(once, "pagila.yaml").tables) == 15
 
 
 def test_fmt_reports_yaml_errors_with_position(tmp_path: Path) -> None:
