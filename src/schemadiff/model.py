@@ -3,8 +3,9 @@
 Order (the same pg_dump uses, so cycles between tables never matter): schema, extensions,
 enums, sequences, domains, composite types, functions (before the defaults, checks and triggers
 that call them), tables without foreign keys, indexes, foreign keys, procedures, sequence
-ownership, triggers, row-level security and policies, views (in the order written),
-materialized views and their indexes, comments, grants, managed config rows.
+ownership, triggers, row-level security and policies, views (in the order written, each after
+the views it reads), materialized views and their indexes (each after what it reads; a view
+reading one comes after it), comments, grants, managed config rows.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.schema import (
 from sqlalchemy.types import UserDefinedType
 
 from schemadiff import spec as s
+from schemadiff import sqlread
 
 # Re-exported: the quoting helpers lived here first.
 from schemadiff.sqltext import qualified as qualified
@@ -190,15 +192,16 @@ def render_statements(spec: s.Spec) -> list[Statement]:
                     )
                 )
     out.extend(security_statements(spec))
-    for v in spec.views:
-        out.append(Statement("view", v.name, view_sql(spec.schema, v)))
-    for mv in spec.materialized_views:
+    for view in views_in_read_order(spec):
+        if isinstance(view, s.View):
+            out.append(Statement("view", view.name, view_sql(spec.schema, view)))
+            continue
         out.append(
-            Statement("materialized view", mv.name, materialized_view_sql(spec.schema, mv))
+            Statement("materialized view", view.name, materialized_view_sql(spec.schema, view))
         )
-        for mv_ix in mv.indexes:
+        for mv_ix in view.indexes:
             out.append(
-                Statement("index", mv_ix.name, matview_index_sql(spec.schema, mv.name, mv_ix))
+                Statement("index", mv_ix.name, matview_index_sql(spec.schema, view.name, mv_ix))
             )
     for table in tables:
         if table.comment is not None:
@@ -253,6 +256,24 @@ def render_statements(spec: s.Spec) -> list[Statement]:
     out += [Statement("grant", "", sql) for sql in grants.render(spec)]
     if spec.config:
         out.extend(config_insert_statements(spec))
+    return out
+
+
+def views_in_read_order(spec: s.Spec) -> list[s.View | s.MaterializedView]:
+    """Views, then materialized views, each in the order written, except that one comes after
+    the views and materialized views its query reads (a view may read a materialized view).
+    A query that does not parse, or a cycle, keeps the written order (Postgres then says)."""
+    pending: list[s.View | s.MaterializedView] = [*spec.views, *spec.materialized_views]
+    names = {v.name for v in pending}
+    reads = {v.name: (sqlread.relations_read(v.query) or set()) & names - {v.name}
+             for v in pending}
+    out: list[s.View | s.MaterializedView] = []
+    done: set[str] = set()
+    while pending:
+        ready = next((v for v in pending if reads[v.name] <= done), pending[0])
+        pending.remove(ready)
+        out.append(ready)
+        done.add(ready.name)
     return out
 
 

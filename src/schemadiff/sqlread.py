@@ -68,6 +68,25 @@ def constraint_calls(definition: str) -> set[str] | None:
     return None if tree is None else _calls(tree)
 
 
+def relations_read(query: str) -> set[str] | None:
+    """Names (unqualified) of the tables, views and materialized views a query reads, without
+    its own CTEs; None: it does not parse."""
+    tree = _parse(query)
+    if tree is None:
+        return None
+    found: set[str] = set()
+    ctes: set[str] = set()
+
+    def visit(node: dict[str, Any]) -> None:
+        if isinstance(rv := node.get("RangeVar"), dict) and "relname" in rv:
+            found.add(str(rv["relname"]))
+        if isinstance(cte := node.get("CommonTableExpr"), dict) and "ctename" in cte:
+            ctes.add(str(cte["ctename"]))
+
+    _walk(tree, visit)
+    return found - ctes
+
+
 def regclass_literals(expression: str) -> set[str] | None:
     """Relation names an expression names as 'name'::regclass (nextval('t_id_seq'::regclass))."""
     tree = _parse(f"SELECT {expression}")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from schemadiff.plan import Plan
+
 from ..conftest import Server
-from .harness import BLOCKING, REWRITE, Case, Check, all_of, params, run_case, sql_is
+from .harness import BLOCKING, REWRITE, Case, Check, Conn, all_of, params, run_case, sql_is
 
 T_SQL = "create table t (id integer primary key, n integer); insert into t values (1, 10), (2, 20);"
 T = """
@@ -32,6 +34,24 @@ def populated(expected: bool) -> Check:
 TOTALS = """
           totals:
             query: SELECT sum(n) AS total FROM t
+"""
+
+def in_order(*steps: tuple[str, str]) -> Check:
+    """The plan holds these (action, kind) steps in this order (others may come between)."""
+
+    def check(plan: Plan, conn: Conn) -> None:
+        kinds = [(c.action, c.kind) for c in plan.changes]
+        at = [kinds.index(step) for step in steps]
+        assert at == sorted(at), kinds
+
+    return check
+
+
+# A view over the materialized view totals.
+DOUBLED = """
+        views:
+          doubled:
+            query: SELECT (total * 2) AS twice FROM totals
 """
 
 CASES: list[Case] = [
@@ -140,6 +160,41 @@ CASES: list[Case] = [
         """,
         expected=(("create", "materialized view"), ("create", "view")),
         check=sql_is("select c from big", 1),
+    ),
+    Case(
+        "view-reading-a-matview-created-after-it",
+        T_SQL,
+        matviews(TOTALS) + DOUBLED,
+        expected=(("create", "materialized view"), ("create", "view")),
+        check=sql_is("select twice from doubled", 60),
+    ),
+    Case(
+        "view-reading-a-replaced-matview-is-dropped-and-created-again",
+        MV_SQL + "create view doubled as select total * 2 as twice from totals;",
+        matviews("""
+          totals:
+            query: SELECT sum(n) AS total, count(*) AS rows FROM t
+        """) + DOUBLED,
+        BLOCKING,
+        (("drop", "view"), ("drop", "materialized view"), ("alter", "view")),
+        check=all_of(
+            in_order(("drop", "view"), ("drop", "materialized view"),
+                           ("alter", "materialized view"), ("alter", "view")),
+            sql_is("select twice from doubled", 60),
+            sql_is("select rows from totals", 2),
+        ),
+    ),
+    Case(
+        "view-reading-a-matview-around-a-column-type-change",
+        MV_SQL + "create view doubled as select total * 2 as twice from totals;",
+        matviews(TOTALS, T.replace("n: integer", "n: bigint")) + DOUBLED,
+        BLOCKING | REWRITE,
+        (("drop", "view"), ("drop", "materialized view"), ("alter", "column")),
+        check=all_of(
+            in_order(("drop", "view"), ("drop", "materialized view"), ("alter", "column"),
+                           ("alter", "materialized view"), ("alter", "view")),
+            sql_is("select twice from doubled", 60),
+        ),
     ),
 ]
 
