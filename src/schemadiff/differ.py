@@ -768,6 +768,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += _simple("constraint", _pk(a), _pk(b), drops=True)
     out += _simple("index", a.indexes, b.indexes, drops=True)
     out += _early_functions(a, b)
+    out += types.after_functions()
     out += _tables(ctx, later)
     out += _sequence_drops(ctx, ch.sequences(drops_only=True))
     out += _enum_drops(ctx)
@@ -2283,22 +2284,10 @@ class _TypeChanges:
 
     def before_tables(self) -> list[Change]:
         out: list[Change] = []
+        calling = self._domains_calling_functions()
         for key, want in sorted(self.target.domains.items()):
-            have = self.live.domains.get(key)
-            if have is None:
-                out.append(Change("create", "domain", key, _domain_create(key, want)))
-            elif (have.type, have.collation) != (want.type, want.collation):
-                if have.used_by:
-                    self.unsupported.append(
-                        f"unsupported change: domain {key} from {have.type} to {want.type} "
-                        f"(used by {', '.join(have.used_by)}); change the columns first"
-                    )
-                    continue
-                out.append(Change("drop", "domain", key, f"drop domain {key}"))
-                out.append(Change("alter", "domain", key, _domain_create(key, want)))
-                self.recreated.add(f"DOMAIN {self._comment_name(key)}")
-            else:
-                out += self._domain_alters(key, have, want)
+            if key not in calling:  # those go after the functions: see after_functions
+                out += self._domain_changes(key, want)
         for key, want_t in sorted(self.target.composites.items()):
             have_t = self.live.composites.get(key)
             if have_t is None:
@@ -2311,6 +2300,44 @@ class _TypeChanges:
         for key, gone_t in sorted(self.live.composites.items()):
             if key not in self.target.composites:
                 self.drops.append(self._drop("type", key, gone_t.name))
+        return out
+
+    def after_functions(self) -> list[Change]:
+        """Changes of the domains whose check or default calls a function the spec declares,
+        after the functions created before the tables."""
+        out: list[Change] = []
+        for key in sorted(self._domains_calling_functions()):
+            out += self._domain_changes(key, self.target.domains[key])
+        return out
+
+    def _domains_calling_functions(self) -> set[str]:
+        functions = {f.name for f in self.target.inspector.functions.values()}
+        out = set()
+        for key, want in self.target.domains.items():
+            calls = [sqlread.constraint_calls(definition) for _, definition, _ in want.checks]
+            if want.default is not None:
+                calls.append(sqlread.expression_calls(want.default))
+            if any((c or set()) & functions for c in calls):
+                out.add(key)
+        return out
+
+    def _domain_changes(self, key: str, want: DomainInfo) -> list[Change]:
+        out: list[Change] = []
+        have = self.live.domains.get(key)
+        if have is None:
+            out.append(Change("create", "domain", key, _domain_create(key, want)))
+        elif (have.type, have.collation) != (want.type, want.collation):
+            if have.used_by:
+                self.unsupported.append(
+                    f"unsupported change: domain {key} from {have.type} to {want.type} "
+                    f"(used by {', '.join(have.used_by)}); change the columns first"
+                )
+                return out
+            out.append(Change("drop", "domain", key, f"drop domain {key}"))
+            out.append(Change("alter", "domain", key, _domain_create(key, want)))
+            self.recreated.add(f"DOMAIN {self._comment_name(key)}")
+        else:
+            out += self._domain_alters(key, have, want)
         return out
 
     def _comment_name(self, key: str) -> str:

@@ -2,10 +2,11 @@
 
 Order (the same pg_dump uses, so cycles between tables never matter): schema, extensions,
 enums, sequences, domains, composite types, functions (before the defaults, checks and triggers
-that call them), tables without foreign keys, indexes, foreign keys, procedures, sequence
-ownership, triggers, row-level security and policies, views (in the order written, each after
-the views it reads), materialized views and their indexes (each after what it reads; a view
-reading one comes after it), comments, grants, managed config rows.
+that call them), domains whose check or default calls one of them, tables without foreign keys,
+indexes, foreign keys, procedures, sequence ownership, triggers, row-level security and
+policies, views (in the order written, each after the views it reads), materialized views and
+their indexes (each after what it reads; a view reading one comes after it), comments, grants,
+managed config rows.
 """
 
 from __future__ import annotations
@@ -135,14 +136,19 @@ def render_statements(spec: s.Spec) -> list[Statement]:
         )
     for sq in spec.sequences:
         out.append(Statement("sequence", sq.name, sequence_sql(spec.schema, sq)))
+    calling = domains_calling_functions(spec)
     for d in spec.domains:
-        out.append(Statement("domain", d.name, domain_sql(spec.schema, d)))
+        if d.name not in calling:
+            out.append(Statement("domain", d.name, domain_sql(spec.schema, d)))
     for ct in spec.types:
         out.append(Statement("type", ct.name, composite_sql(spec.schema, ct)))
     late = _functions_on_table_types(spec)
     for f in spec.functions:
         if f.name not in late:
             out.append(Statement("function", f.name, function_sql(spec.schema, f)))
+    for d in spec.domains:
+        if d.name in calling:
+            out.append(Statement("domain", d.name, domain_sql(spec.schema, d)))
     md = build_metadata(spec)
     tables = [md.tables[f"{spec.schema}.{t.name}"] for t in spec.tables]
     for table in tables:
@@ -256,6 +262,20 @@ def render_statements(spec: s.Spec) -> list[Statement]:
     out += [Statement("grant", "", sql) for sql in grants.render(spec)]
     if spec.config:
         out.extend(config_insert_statements(spec))
+    return out
+
+
+def domains_calling_functions(spec: s.Spec) -> set[str]:
+    """Domains whose check or default calls a function the spec declares: created after the
+    functions (the others before, as functions may take them as argument types)."""
+    functions = {f.name for f in spec.functions}
+    out = set()
+    for d in spec.domains:
+        texts = [ck.expression for ck in d.checks]
+        if d.default is not None and d.default.sql is not None:
+            texts.append(d.default.sql)
+        if any((sqlread.expression_calls(text) or set()) & functions for text in texts):
+            out.add(d.name)
     return out
 
 

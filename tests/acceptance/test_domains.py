@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+
+from schemadiff.plan import Plan
 
 from ..conftest import Server
 from .harness import (
@@ -12,6 +15,7 @@ from .harness import (
     VALIDATION,
     Case,
     Check,
+    Conn,
     all_of,
     params,
     run_case,
@@ -41,6 +45,17 @@ EMAIL = "{type: text, checks: [{name: email_at, expression: \"VALUE ~ '@'\"}]}"
 
 def domain_is(column: str, expected: object) -> Check:
     return sql_is(f"select {column} from pg_type where typname = 'email'", expected)
+
+
+def function_then_domain(plan: Plan, conn: Conn) -> None:
+    kinds = [c.kind for c in plan.changes]
+    assert kinds.index("function") < kinds.index("domain"), kinds
+
+
+def rejects_no_at(plan: Plan, conn: Conn) -> None:
+    conn.execute("insert into t (id, e) values (7, 'p@q')")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("insert into t (id, e) values (8, 'pq')")
 
 
 CASES: list[Case] = [
@@ -165,6 +180,56 @@ CASES: list[Case] = [
              " comment: new}"),
         expected=(("alter", "comment"),),
         check=sql_is("select obj_description('email'::regtype, 'pg_type')", "new"),
+    ),
+    Case(
+        "domain-check-calling-a-spec-function-created-after-it",
+        "create table t (id integer primary key);",
+        """
+        functions:
+          has_at:
+            args: ["s text"]
+            returns: boolean
+            language: sql
+            volatility: immutable
+            body: SELECT position('@' in s) > 0
+        domains:
+          email:
+            type: text
+            default: {sql: "'x' || '@y'"}
+            checks: [{name: email_at, expression: has_at(VALUE)}]
+        tables:
+          t:
+            columns: {id: integer, e: email}
+            primary_key: [id]
+        """,
+        expected=(("create", "function"), ("create", "domain"), ("create", "column")),
+        check=all_of(function_then_domain, rejects_no_at),
+    ),
+    Case(
+        "domain-check-calling-a-new-spec-function-added-after-it",
+        EMAIL_SQL,
+        """
+        functions:
+          has_at:
+            args: ["s text"]
+            returns: boolean
+            language: sql
+            volatility: immutable
+            body: SELECT position('@' in s) > 0
+        domains:
+          email:
+            type: text
+            checks:
+              - {name: email_at, expression: "VALUE ~ '@'"}
+              - {name: email_has_at, expression: has_at(VALUE)}
+        tables:
+          t:
+            columns: {id: integer, e: email}
+            primary_key: [id]
+        """,
+        VALIDATION,
+        (("create", "function"), ("alter", "domain")),
+        check=all_of(function_then_domain, rejects_no_at),
     ),
 ]
 
