@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from schemadiff.hazards import HazardKind
 from schemadiff.plan import Plan
 
 from ..conftest import Server
@@ -230,6 +231,19 @@ CASES: list[Case] = [
         VALIDATION,
         (("create", "function"), ("alter", "domain")),
         check=all_of(function_then_domain, rejects_no_at),
+    ),
+    Case(
+        "domain-dropped-with-the-spec-function-its-check-calls",
+        "create function has_at(s text) returns boolean language sql immutable as"
+        " $$SELECT position('@' in s) > 0$$;"
+        "create domain email as text constraint email_has_at check (has_at(value));",
+        """
+        domains: {}
+        tables: {}
+        """,
+        frozenset({HazardKind.DEPENDENT_OBJECTS}),  # the check goes with the function (CASCADE)
+        (("drop", "domain"), ("drop", "function")),
+        check=sql_is("select to_regtype('email')", None),
     ),
 ]
 
