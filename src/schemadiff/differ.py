@@ -445,8 +445,11 @@ def _remove_unmanaged(
             drop("indexes", key, "index", reason)
     for key, tg in list(i.triggers.items()):
         on = tg.quoted_full_selectable_name
-        if on not in i.tables:
-            drop("triggers", key, "trigger" if on in i.views else None, "on a view", parent=on)
+        if on in i.views:  # a managed view: its INSTEAD OF ... FOR EACH ROW triggers are too
+            if reason := _trigger_problem(tg, i.functions) or _view_trigger_problem(tg):
+                drop("triggers", key, "trigger", reason)
+        elif on not in i.tables:
+            drop("triggers", key, None, parent=on)
         elif reason := _trigger_problem(tg, i.functions):
             drop("triggers", key, "trigger", reason)
     for key, p in list(i.rlspolicies.items()):
@@ -645,6 +648,27 @@ def _index_problem(ix: Any) -> str | None:
     return None
 
 
+def _triggers_on_dropped_views(
+    out: list[Change], a_triggers: Mapping[str, Any], b_triggers: Mapping[str, Any], a: Any
+) -> set[str]:
+    """Unchanged triggers of views the plan drops (and creates again): DROP VIEW takes them
+    along, so they are created again after the view."""
+    dropped = {c.name for c in out if c.action == "drop" and c.name in a.views}
+    return {
+        k
+        for k, tg in a_triggers.items()
+        if k in b_triggers and tg.quoted_full_selectable_name in dropped
+    }
+
+
+def _view_trigger_problem(tg: Any) -> str | None:
+    """Why a trigger on a view is not managed: the spec writes INSTEAD OF ... FOR EACH ROW."""
+    parts = sqlread.trigger_parts(str(tg.full_definition))
+    if parts is not None and (parts.timing != "instead of" or parts.for_each != "row"):
+        return f"{parts.timing} ... for each {parts.for_each} on a view"
+    return None
+
+
 def _trigger_problem(tg: Any, functions: Mapping[str, Any]) -> str | None:
     if tg.enabled not in ("O", "D"):
         return "ENABLE REPLICA or ENABLE ALWAYS"
@@ -783,6 +807,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += _selectables(a, b, creations=True, skip=_early_function_keys(a, b))
     out += _view_option_changes(live, target, out)
     out = _materialized_view_changes(ctx, out)
+    also_triggers |= _triggers_on_dropped_views(out, a_triggers, b_triggers, a)
     out += _simple("trigger", a_triggers, b_triggers, creations=True, also=also_triggers)
     out += [_trigger_toggle(b.triggers[k]) for k in sorted(toggled)]
     out += _force_rls(a, b) + policies_later

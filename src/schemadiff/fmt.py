@@ -167,7 +167,9 @@ ORDER: dict[str, tuple[str, ...]] = {
     "referencing": ("old_table", "new_table"),
     "policy": ("command", "permissive", "roles", "using", "with_check"),
     "grant": ("schema", "tables", "sequences", "functions"),
-    "view": ("query", "check_option", "security_barrier", "security_invoker", "comment"),
+    "view": (
+        "query", "check_option", "security_barrier", "security_invoker", "comment", "triggers"
+    ),
     "config": ("table", "key_column", "value_column", "keys"),
     "config_key": ("default", "description", "secret", "value", "value_from_env"),
 }
@@ -203,6 +205,7 @@ _CHILDREN: dict[str, dict[str | None, str]] = {
     "procedures": {None: "procedure"},
     "tables": {None: "table"},
     "views": {None: "view"},
+    "view": {"triggers": "trigger[]"},
     "table": {
         "columns": "columns",
         "primary_key": "primary_key",

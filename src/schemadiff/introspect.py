@@ -1024,6 +1024,13 @@ class _Writer:
                     item[option] = options[option] if option == "check_option" else True
             if comment is not None:
                 item["comment"] = comment
+            triggers = [  # INSTEAD OF triggers the differ kept (the others are not managed)
+                self._trigger(r)
+                for r in self.c.triggers.get(oid, [])
+                if _q(self.schema, name, r[1]) in self.i.triggers
+            ]
+            if triggers:
+                item["triggers"] = triggers
             out[name] = item
         return out
 

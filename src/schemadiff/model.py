@@ -209,6 +209,9 @@ def render_statements(spec: s.Spec) -> list[Statement]:
             out.append(
                 Statement("index", mv_ix.name, matview_index_sql(spec.schema, view.name, mv_ix))
             )
+    for v in spec.views:  # INSTEAD OF triggers: once every view exists
+        out += [Statement("trigger", tg.name, trigger_sql(spec.schema, v.name, tg))
+                for tg in v.triggers]
     for table in tables:
         if table.comment is not None:
             out.append(Statement("comment", table.name, _compile(SetTableComment(table))))
@@ -344,6 +347,10 @@ def _more_comments(spec: s.Spec) -> list[Statement]:
         for ix in t.indexes:
             comment(ix.name, f"INDEX {qualified(spec.schema, ix.name)}", ix.comment)
         for tg in t.triggers:
+            comment(tg.name, f"TRIGGER {quote(tg.name)} {on}", tg.comment)
+    for v in spec.views:
+        for tg in v.triggers:
+            on = f"ON {qualified(spec.schema, v.name)}"
             comment(tg.name, f"TRIGGER {quote(tg.name)} {on}", tg.comment)
     return out
 

@@ -34,7 +34,9 @@ IDENTITIES = ("always", "by default")
 SEQUENCE_TYPES = ("smallint", "integer", "bigint")
 # Top-level kinds of issue 8, each managed only when the spec has its key.
 OPTIONAL_KINDS = ("domains", "types", "materialized_views")
-VIEW_KEYS = ("query", "check_option", "security_barrier", "security_invoker", "comment")
+VIEW_KEYS = (
+    "query", "check_option", "security_barrier", "security_invoker", "comment", "triggers"
+)
 PARALLEL = ("unsafe", "restricted", "safe")
 POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")
 # Roles a spec may not name: they resolve to a different role in the shadow database.
@@ -408,6 +410,7 @@ class View:
     check_option: str | None = None  # "local" | "cascaded": WITH ... CHECK OPTION
     security_barrier: bool = False
     security_invoker: bool = False
+    triggers: list[Trigger] = field(default_factory=list)  # INSTEAD OF ... FOR EACH ROW
 
     @property
     def options(self) -> dict[str, str]:
@@ -951,7 +954,16 @@ class _Reader(NodeReader):
         )
         if query is None:
             return None
-        return View(name, query, comment, self.loc(key_node), check_option, **flags)
+        view = View(
+            name, query, comment, self.loc(key_node), check_option,
+            security_barrier=flags["security_barrier"],
+            security_invoker=flags["security_invoker"],
+        )
+        for item in self._list(m, "triggers", what):
+            tg = self._trigger(view, item)
+            if tg:
+                view.triggers.append(tg)
+        return view
 
     def _domain(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Domain | None:
         what = f"domain '{name}'"
@@ -1956,8 +1968,8 @@ class _Reader(NodeReader):
             el.opclass = self.string(m["opclass"][1], f"{what} opclass")
         return el if (el.column or el.expression) else None
 
-    def _trigger(self, table: Table, node: yaml.Node) -> Trigger | None:
-        what = f"table '{table.name}' trigger"
+    def _trigger(self, table: Table | View, node: yaml.Node) -> Trigger | None:
+        what = f"{'view' if isinstance(table, View) else 'table'} '{table.name}' trigger"
         m = self.mapping(
             node,
             what,
@@ -2312,6 +2324,7 @@ class _Checker:
             self._config(spec.config)
         self._grants()
         self._renames()
+        self._view_triggers(spec)
 
     def _types(self, type_names: set[str]) -> None:
         """Domains and composite types: their types are known, names unique among types."""
@@ -2337,6 +2350,49 @@ class _Checker:
                 if problem:
                     self.r.error(t.loc, f"type '{t.name}' attribute '{attr}': {problem}")
 
+
+    def _view_triggers(self, spec: Spec) -> None:
+        """A trigger on a view is INSTEAD OF INSERT/UPDATE/DELETE FOR EACH ROW (what Postgres
+        allows on a view), calling a declared function that returns trigger."""
+        functions = [f.name for f in spec.functions]
+        for v in spec.views:
+            names: set[str] = set()
+            for tg in v.triggers:
+                where = f"view '{v.name}' trigger '{tg.name}'"
+                self.r.identifier(tg.loc, tg.name, "trigger name")
+                if tg.name in names:
+                    self.r.error(tg.loc, f"view '{v.name}': duplicate trigger '{tg.name}'")
+                names.add(tg.name)
+                if tg.timing != "instead of" or tg.for_each != "row":
+                    self.r.error(
+                        tg.loc, f"{where}: a trigger on a view is `timing: instead of` and "
+                        "`for_each: row` (write BEFORE/AFTER triggers on its tables)",
+                    )
+                if "truncate" in tg.events:
+                    self.r.error(tg.loc, f"{where}: a view has no truncate event")
+                extras = [
+                    key for key, used in (
+                        ("when", tg.when is not None), ("update_of", bool(tg.update_of)),
+                        ("referencing", bool(tg.old_table or tg.new_table)),
+                        ("constraint", tg.constraint), ("enabled: false", not tg.enabled),
+                    ) if used
+                ]
+                if extras:
+                    self.r.error(
+                        tg.loc, f"{where}: an INSTEAD OF trigger takes no {', '.join(extras)}"
+                    )
+                fn = spec.function(tg.function)
+                if fn is None:
+                    hint = _did_you_mean(tg.function, functions)
+                    self.r.error(
+                        tg.loc,
+                        f"trigger '{tg.name}' calls function '{tg.function}', which is not "
+                        f"declared under functions:{hint}",
+                    )
+                elif fn.returns.lower() != "trigger":
+                    self.r.error(
+                        tg.loc, f"trigger '{tg.name}': function '{fn.name}' must return trigger"
+                    )
 
     def _grants(self) -> None:
         spec = self.spec

@@ -1,10 +1,13 @@
 """Acceptance cases: triggers beyond the basics (harness.py runs each case through the cycle):
-UPDATE OF, arguments, transition tables, constraint triggers, disabled triggers."""
+UPDATE OF, arguments, transition tables, constraint triggers, disabled triggers, and INSTEAD OF
+triggers on views."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from ..conftest import Server
@@ -17,6 +20,7 @@ from .harness import (
     params,
     run_case,
     sql_is,
+    y,
 )
 
 # A trigger function that counts its calls (and its first argument) into log.
@@ -189,6 +193,87 @@ CASES: list[Case] = [
 ]
 
 
+# INSTEAD OF triggers on a view: writes through the view land in t with b = 7.
+VIEW_FN = """
+        functions:
+          v_write:
+            returns: trigger
+            language: plpgsql
+            body: |
+              BEGIN
+                INSERT INTO t VALUES (NEW.id, 0, 7);
+                RETURN NEW;
+              END;
+        tables:
+          t:
+            columns: {id: integer, a: integer, b: integer}
+            primary_key: [id]
+"""
+VIEW_FN_SQL = (
+    "create table t (id integer primary key, a integer, b integer);"
+    "create function v_write() returns trigger language plpgsql as $$\n"
+    "BEGIN\n  INSERT INTO t VALUES (NEW.id, 0, 7);\n  RETURN NEW;\nEND;\n$$;"
+)
+V_INS = "{name: v_ins, function: v_write, timing: instead of, events: [insert]}"
+V_INS_SQL = (
+    "create trigger v_ins instead of insert on v for each row execute function v_write();"
+)
+
+
+def view_spec(query: str, *triggers: str) -> str:
+    listed = "".join(f"              - {tg}\n" for tg in triggers)
+    return VIEW_FN + f"""
+        views:
+          v:
+            query: {query}
+""" + ("            triggers:\n" + listed if triggers else "")
+
+
+written_through_trigger = all_of(
+    execute("insert into v (id) values (1)"), sql_is("select b from t where id = 1", 7)
+)
+
+CASES += [
+    Case(
+        "instead-of-trigger-on-view-created",
+        VIEW_FN_SQL,
+        view_spec("SELECT id, a FROM t", V_INS),
+        expected=(("create", "view"), ("create", "trigger")),
+        check=written_through_trigger,
+    ),
+    Case(
+        "instead-of-trigger-unchanged-plans-nothing",
+        VIEW_FN_SQL + "create view v as select id, a from t;" + V_INS_SQL,
+        view_spec("SELECT id, a FROM t", V_INS),
+    ),
+    Case(
+        # A view that loses a column is dropped and created: its trigger is created again.
+        "instead-of-trigger-recreated-with-its-view",
+        VIEW_FN_SQL + "create view v as select id, a from t;" + V_INS_SQL,
+        view_spec("SELECT id FROM t", V_INS),
+        expected=(("drop", "view"), ("alter", "view"), ("alter", "trigger")),
+        check=written_through_trigger,
+    ),
+    Case(
+        "instead-of-trigger-events-changed",
+        VIEW_FN_SQL + "create view v as select id, a from t;" + V_INS_SQL,
+        view_spec("SELECT id, a FROM t", V_INS.replace("[insert]", "[insert, update]")),
+        expected=(("drop", "trigger"), ("alter", "trigger")),
+        check=all_of(written_through_trigger, execute("update v set id = 2"),
+                     sql_is("select count(*) from t where b = 7", 2)),
+    ),
+    Case(
+        "instead-of-trigger-dropped",
+        VIEW_FN_SQL + "create view v as select id, a from t;" + V_INS_SQL,
+        view_spec("SELECT id, a FROM t"),
+        expected=(("drop", "trigger"),),
+        check=all_of(
+            execute("insert into v (id) values (1)"), sql_is("select b from t where id = 1", None)
+        ),
+    ),
+]
+
+
 @pytest.mark.parametrize("case", params(CASES))
 def test_case(case: Case, server: Server, db_url: str) -> None:
     run_case(case, server, db_url)
@@ -203,3 +288,59 @@ def test_update_of_an_unknown_column_is_a_spec_error() -> None:
             "{name: on_c, function: note, timing: after, events: [update], update_of: [c]}"
         ).replace("\n        ", "\n").lstrip("\n"))
     assert "trigger 'on_c' update_of: no column 'c'" in str(e.value)
+
+
+def test_view_trigger_must_be_instead_of_for_each_row() -> None:
+    from schemadiff.errors import SpecError
+    from schemadiff.spec import parse_spec
+
+    body = view_spec(
+        "SELECT id, a FROM t", "{name: v_ins, function: v_write, timing: before, events: [insert]}"
+    )
+    with pytest.raises(SpecError) as e:
+        parse_spec("version: 1\n" + y(body))
+    assert "view 'v' trigger 'v_ins': a trigger on a view is `timing: instead of`" in str(e.value)
+
+
+def test_statement_trigger_on_a_view_is_named_not_managed(server: Server, db_url: str) -> None:
+    """BEFORE/AFTER ... FOR EACH STATEMENT on a view: Postgres has it, the spec cannot say it."""
+    from schemadiff.plan import planner
+    from schemadiff.spec import parse_spec
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            (VIEW_FN_SQL + "create view v as select id, a from t;"
+             "create trigger v_stmt before insert on v for each statement"
+             " execute function v_write();").encode()
+        )
+    spec = parse_spec("version: 1\n" + y(view_spec("SELECT id, a FROM t")), "view-stmt.yaml")
+    with planner(spec, db_url, server.admin_url) as p:
+        plan = p.plan()
+    assert plan.empty, [c.sql for c in plan.changes]
+    assert 'trigger "public"."v"."v_stmt" (before ... for each statement on a view)' in (
+        plan.unmanaged
+    ), plan.unmanaged
+
+
+def test_instead_of_trigger_imported_and_round_trips(
+    server: Server, db_url: str, tmp_path: Path
+) -> None:
+    from schemadiff.introspect import import_database
+    from schemadiff.plan import planner
+    from schemadiff.spec import load_spec
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute((VIEW_FN_SQL + "create view v as select id, a from t;" + V_INS_SQL).encode())
+    imported = import_database(db_url)
+    assert imported.problems == [], imported.problems
+    path = tmp_path / "schema.yaml"
+    path.write_text(imported.text, encoding="utf-8")
+    spec = load_spec(path)
+    [view] = spec.views
+    assert [(tg.name, tg.timing, tg.events) for tg in view.triggers] == [
+        ("v_ins", "instead of", ["insert"])
+    ]
+    with planner(spec, db_url, server.admin_url) as p:
+        plan = p.plan()
+    assert plan.empty, [c.sql for c in plan.changes]
+    assert plan.unmanaged == []
