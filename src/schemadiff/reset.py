@@ -209,13 +209,17 @@ def _inspect(conn: psycopg.Connection[Any], spec: s.Spec) -> ResetPlan:
                 f"{n} config row{'s' if n != 1 else ''} of {cfg.table} (go with the table)"
             )
     _add_sequences(conn, spec, plan, roots, list(tables.values()))
+    function_oids = [oid for oid, _ in functions]
+    # A domain whose check or default calls a function goes before it; one an argument uses,
+    # after it.
+    _add_types(conn, spec, plan, roots, function_oids, used_by_functions=False)
     if functions:
         roots += [("pg_proc", oid) for oid, _ in functions]
         signatures = tuple(sig for _, sig in functions)
         word = "ROUTINE" if spec.procedures else "FUNCTION"  # DROP FUNCTION refuses procedures
         plan.drops.append(Drop("function", signatures, f"DROP {word} " + ", ".join(signatures)))
         plan.summary += [f"function {sig}" for sig in signatures]
-    _add_types(conn, spec, plan, roots)  # before enums: a domain may be over one
+    _add_types(conn, spec, plan, roots, function_oids, used_by_functions=True)  # before enums
     if enums:
         roots += [("pg_type", oid) for oid in enums.values()]
         plan.drops.append(
@@ -320,11 +324,26 @@ def _add_sequences(
     plan.summary += [f"sequence {n}" for n in names]
 
 
+# Types (or their array types) that the given routines take or return.
+_USED_BY_ROUTINES_SQL = """
+select distinct case when r.typelem = any(%(types)s::oid[]) then r.typelem else r.oid end::int8
+  from pg_depend d join pg_type r on r.oid = d.refobjid
+ where d.classid = 'pg_proc'::regclass and d.objid = any(%(routines)s::oid[])
+   and d.refclassid = 'pg_type'::regclass
+"""
+
+
 def _add_types(
-    conn: psycopg.Connection[Any], spec: s.Spec, plan: ResetPlan, roots: list[tuple[str, int]]
+    conn: psycopg.Connection[Any],
+    spec: s.Spec,
+    plan: ResetPlan,
+    roots: list[tuple[str, int]],
+    function_oids: list[int],
+    used_by_functions: bool,
 ) -> None:
-    """The spec's domains and composite types, in one DROP TYPE (which takes domains too), so
-    a domain over a composite type, or a type with a domain attribute, goes in either order."""
+    """The spec's domains and composite types that the spec's routines use (or those they do
+    not), in one DROP TYPE (which takes domains too), so a domain over a composite type, or a
+    type with a domain attribute, goes in either order."""
     wanted = [("domain", d.name) for d in spec.domains] + [("type", t.name) for t in spec.types]
     if not wanted:
         return
@@ -338,7 +357,17 @@ def _add_types(
     ).fetchall()
     found = {(("domain" if typtype == "d" else "type"), str(name)): int(oid)
              for name, oid, typtype in rows}
-    present = [(kind, name) for kind, name in wanted if (kind, name) in found]
+    used = {
+        int(r[0])
+        for r in conn.execute(
+            _USED_BY_ROUTINES_SQL, {"types": list(found.values()), "routines": function_oids}
+        ).fetchall()
+    }
+    present = [
+        (kind, name)
+        for kind, name in wanted
+        if (kind, name) in found and (found[(kind, name)] in used) == used_by_functions
+    ]
     if not present:
         return
     roots += [("pg_type", found[k]) for k in present]
