@@ -150,6 +150,21 @@ def write_spec(directory: Path, body: str, name: str = "schema.yaml") -> Path:
     return path
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Byte-compile the package once when the environment says not to write bytecode.
+
+    With PYTHONDONTWRITEBYTECODE set, every `python -m schemadiff` the tests start (hundreds)
+    would compile the package's sources again; it still reads .pyc files that exist.
+    """
+    if not sys.flags.dont_write_bytecode or hasattr(config, "workerinput"):
+        return
+    import compileall
+
+    import schemadiff
+
+    compileall.compile_dir(Path(schemadiff.__file__).parent, quiet=2)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest has grouped the items by server
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """tests/cli/ and tests/property/ run on the newest major only: exit codes, output,
