@@ -407,6 +407,12 @@ class Catalog:
         found = self._query(_EXTENSION_DEPENDENTS_SQL, {"name": name})
         return [(str(desc), None if key is None else str(key)) for desc, key in found or []]
 
+    def serial_sequence(self, table: str, column: str) -> str | None:
+        """The sequence an identity or serial column takes its values from, as
+        pg_get_serial_sequence names it (quoted where needed); None: none, or unknown."""
+        rows = self._query("select pg_get_serial_sequence(%s, %s)", (table, column))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "url": ""}
 

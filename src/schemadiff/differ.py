@@ -774,6 +774,7 @@ def diff(live: Snapshot, target: Snapshot, renames: Iterable[rn.Rename] = ()) ->
     out += _enum_additions(a, b)
     types = _TypeChanges(ctx, later)
     out += types.before_tables()
+    out += _handover_renames(ctx)
     out += _sequence_changes(live, target)
     # Checks and triggers calling a function that is dropped and created again go with it.
     gone_functions = _replaced_function_names(a, b)
@@ -1429,6 +1430,13 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
     not_null_added = c.not_null and not old.not_null
     not_null_dropped = old.not_null and not c.not_null
     identity_added = c.is_identity and not old.is_identity
+    identity_dropped = old.is_identity and not c.is_identity
+    handover = ctx.handovers.get(name)
+    if identity_dropped:
+        # Before the new default: Postgres refuses a default on an identity column.
+        if handover is not None:
+            out.append(Change("alter", "sequence", handover.old, handover.setval))
+        clause(c.alter_identity_clause(old))
     if c.default != old.default and not (c.is_generated and old.is_generated):
         clause(c.alter_default_clause_or_generated(old))
     if not_null_added and rows != 0 and not identity_added:
@@ -1482,7 +1490,7 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
         c.is_identity != old.is_identity or c.is_identity_always != old.is_identity_always
     )
     # An identity is added once the column has its integer type, but dropped before it changes.
-    if identity_changed and not identity_added:
+    if identity_changed and not identity_added and not identity_dropped:
         clause(c.alter_identity_clause(old))
     if not_null_dropped:
         clause(c.alter_not_null_clause)
@@ -1530,6 +1538,10 @@ def _column_alters(table: str, c: Any, old: Any, ctx: _Context, later: _Later) -
         if want:
             sql += f" ({_identity_sql(want)})"  # a new sequence starts where the spec says
         clause(sql)
+        if handover is not None:
+            out.append(Change("alter", "sequence", handover.old, handover.setval))
+            if handover.drop is not None:
+                out.append(Change("drop", "sequence", handover.old, handover.drop))
     return out
 
 
@@ -1773,8 +1785,11 @@ def _sequence_drops(ctx: _Context, statements: Iterable[str]) -> list[Change]:
     by_sql = {_sql(seq.drop_statement): key for key, seq in a.sequences.items()}
     gone_tables = set(a.tables) - set(ctx.b.tables)
     out = []
+    replaced = {h.skip for h in ctx.handovers.values()}
     for statement in statements:
         sql = _sql(statement)
+        if sql in replaced:
+            continue  # a serial's sequence handed over to an identity: dropped with the column
         key = by_sql.get(sql, "")
         seq = a.sequences.get(key)
         hazards: list[Hazard] = []
@@ -2110,6 +2125,8 @@ class _Context:
         self.online_keys: dict[str, list[list[str]]] = {}  # table -> columns of those keys
         self.replaced: set[str] = set()  # constraints and triggers dropped and created again
         self.forgotten: set[str] = set()  # column defaults set again after their function
+        # Columns going from serial to identity or back: column key -> its sequence's hand-over.
+        self.handovers: dict[str, _Handover] = {}
         self._handled: set[str] | None = None
 
     def rows(self, table: str) -> int | None:
@@ -2726,3 +2743,84 @@ def _index_storage(ctx: _Context) -> list[Change]:
         out += _storage_changes("index", key, ctx)
     return out
 
+
+
+# --- serial and identity columns: the sequence handed over ----------------------------------
+
+
+@dataclass(frozen=True)
+class _Handover:
+    """A serial column made an identity, or an identity made a serial.
+
+    Both sequences are named after the column (t_id_seq): the live one is renamed out of the
+    way before the new one is made, so the new one gets the name a fresh build gives it
+    (not t_id_seq1). The new one goes on from the old one's position, when the old one has
+    given out values, so the rows' values are not handed out again; then the old one goes
+    (an identity's with DROP IDENTITY).
+    """
+
+    old: str  # the live sequence under its temporary name
+    rename: str
+    setval: str
+    drop: str | None  # a serial's sequence; an identity's goes with its column's identity
+    skip: str | None  # migra's drop of the serial's sequence, replaced by `drop`
+
+
+def _owned_sequence(i: Any, table: Any, column: Any) -> str | None:
+    """The key of the sequence a serial column owns and its default takes values from."""
+    if not column.default:
+        return None
+    read = sqlread.regclass_literals(column.default) or set()
+    for key, seq in i.sequences.items():
+        if (seq.schema, seq.table_name, seq.column_name) == (
+            table.schema,
+            table.name,
+            column.name,
+        ) and seq.name in read:
+            return str(key)
+    return None
+
+
+def _handover_renames(ctx: _Context) -> list[Change]:
+    """Finds the columns whose sequence is handed over (ctx.handovers), and renames each live
+    sequence out of the new one's way, before any sequence is created."""
+    for key, before in ctx.a.tables.items():
+        after = ctx.b.tables.get(key)
+        if after is None:
+            continue
+        for name, old in before.columns.items():
+            c = after.columns.get(name)
+            if c is None or c.is_generated or old.is_generated:
+                continue
+            column = f"{key}.{c.quoted_name}"
+            digest = hashlib.sha256(column.encode()).hexdigest()[:12]
+            temporary = f"schemadiff_seq_{digest}"
+            old_name = _quoted(before.schema, temporary)
+            if c.is_identity and not old.is_identity:
+                seq = _owned_sequence(ctx.a, before, old)
+                if seq is None or seq in ctx.b.sequences:
+                    continue
+                ctx.handovers[column] = _Handover(
+                    old_name,
+                    f"alter sequence {seq} rename to {_quoted(temporary)}",
+                    f"select setval(pg_get_serial_sequence({_literal(key)}, {_literal(name)}),"
+                    f" last_value) from {old_name} where is_called",
+                    f"drop sequence {old_name}",
+                    _sql(ctx.a.sequences[seq].drop_statement),
+                )
+            elif old.is_identity and not c.is_identity:
+                seq = _owned_sequence(ctx.b, after, c)
+                live = ctx.catalog.serial_sequence(key, name)
+                if seq is None or seq in ctx.a.sequences or live is None:
+                    continue
+                ctx.handovers[column] = _Handover(
+                    old_name,
+                    f"alter sequence {live} rename to {_quoted(temporary)}",
+                    f"select setval({_literal(seq)}, last_value) from {old_name} where is_called",
+                    None,
+                    None,
+                )
+    return [
+        Change("rename", "sequence", h.old, h.rename, lock_timeout=CATALOG_LOCK_TIMEOUT)
+        for h in ctx.handovers.values()
+    ]
