@@ -2760,7 +2760,7 @@ class _Handover:
     """
 
     old: str  # the live sequence under its temporary name
-    rename: str
+    rename: tuple[str, ...]
     setval: str
     drop: str | None  # a serial's sequence; an identity's goes with its column's identity
     skip: str | None  # migra's drop of the serial's sequence, replaced by `drop`
@@ -2779,6 +2779,17 @@ def _owned_sequence(i: Any, table: Any, column: Any) -> str | None:
         ) and seq.name in read:
             return str(key)
     return None
+
+
+def _go_on(new: str, old: str) -> str:
+    """The new sequence (`new`: an expression for its name) goes on from the old one's value,
+    when the old one has handed out values, and the new one counts up from a start below it
+    (a `start` the spec gives above it is kept, as a fresh build has it)."""
+    return (
+        f"select setval(s.seqrelid, o.last_value) from {old} o, pg_sequence s"
+        f" where s.seqrelid = ({new})::regclass and o.is_called and s.seqincrement > 0"
+        " and o.last_value >= s.seqstart"
+    )
 
 
 def _handover_renames(ctx: _Context) -> list[Change]:
@@ -2802,9 +2813,14 @@ def _handover_renames(ctx: _Context) -> list[Change]:
                     continue
                 ctx.handovers[column] = _Handover(
                     old_name,
-                    f"alter sequence {seq} rename to {_quoted(temporary)}",
-                    f"select setval(pg_get_serial_sequence({_literal(key)}, {_literal(name)}),"
-                    f" last_value) from {old_name} where is_called",
+                    (
+                        # Owned by the column, it would be what pg_get_serial_sequence finds.
+                        f"alter sequence {seq} owned by none",
+                        f"alter sequence {seq} rename to {_quoted(temporary)}",
+                    ),
+                    _go_on(
+                        f"pg_get_serial_sequence({_literal(key)}, {_literal(name)})", old_name
+                    ),
                     f"drop sequence {old_name}",
                     _sql(ctx.a.sequences[seq].drop_statement),
                 )
@@ -2815,12 +2831,13 @@ def _handover_renames(ctx: _Context) -> list[Change]:
                     continue
                 ctx.handovers[column] = _Handover(
                     old_name,
-                    f"alter sequence {live} rename to {_quoted(temporary)}",
-                    f"select setval({_literal(seq)}, last_value) from {old_name} where is_called",
+                    (f"alter sequence {live} rename to {_quoted(temporary)}",),
+                    _go_on(_literal(seq), old_name),
                     None,
                     None,
                 )
     return [
-        Change("rename", "sequence", h.old, h.rename, lock_timeout=CATALOG_LOCK_TIMEOUT)
+        Change("rename", "sequence", h.old, sql, lock_timeout=CATALOG_LOCK_TIMEOUT)
         for h in ctx.handovers.values()
+        for sql in h.rename
     ]

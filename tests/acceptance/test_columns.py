@@ -550,6 +550,23 @@ CASES += [
         ),
     ),
     Case(
+        "column-serial-to-identity-with-a-start-above-the-serial-keeps-the-start",
+        "create table t (id serial primary key, n text);" + SERIAL_ROWS,
+        """
+        tables:
+          t:
+            columns:
+              id: {type: integer, identity: {generated: by default, start: 100}}
+              n: text
+            primary_key: [id]
+        """,
+        expected=(("alter", "column"),),
+        check=all_of(
+            execute("insert into t (n) values ('c')"),
+            rows_are("select id, n from t order by id", [(1, "a"), (2, "b"), (100, "c")]),
+        ),
+    ),
+    Case(
         "column-identity-to-plain-default",
         "create table t (id integer generated always as identity primary key, n text);"
         + SERIAL_ROWS,
