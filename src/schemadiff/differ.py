@@ -1789,7 +1789,7 @@ def _sequence_drops(ctx: _Context, statements: Iterable[str]) -> list[Change]:
     for statement in statements:
         sql = _sql(statement)
         if sql in replaced:
-            continue  # a serial's sequence handed over to an identity: dropped with the column
+            continue  # handed over to an identity, then dropped under its temporary name
         key = by_sql.get(sql, "")
         seq = a.sequences.get(key)
         hazards: list[Hazard] = []
@@ -2742,7 +2742,6 @@ def _index_storage(ctx: _Context) -> list[Change]:
     for key in sorted(set(ctx.a.indexes) & set(ctx.b.indexes) - set(modified)):
         out += _storage_changes("index", key, ctx)
     return out
-
 
 
 # --- serial and identity columns: the sequence handed over ----------------------------------
