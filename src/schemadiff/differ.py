@@ -1215,13 +1215,14 @@ def _tables(ctx: _Context, later: _Later) -> list[Change]:
         for e in enums_changed.values()
     }
     # migra puts back the old default of a column it recasts to the new enum; a default the
-    # spec changes is set by the column's own alters below (the old one may be a gone label).
+    # spec changes is set by the column's own alters below (the old one may be a gone label,
+    # or none: migra writes SET DEFAULT None).
     stale_defaults = {
         old.add_default_statement(key)
         for key, t in modified.items()
         for name, c in t.columns.items()
         if (old := a.tables[key].columns.get(name)) is not None
-        and old.is_enum and c.is_enum and old.default and old.default != c.default
+        and old.is_enum and c.is_enum and old.default != c.default
     }
     out += [
         Change("alter", "enum", "", _sql(s))

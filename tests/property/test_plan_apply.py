@@ -183,6 +183,12 @@ ENUM_DEFAULT = (
     _spec({"eb": {"values": ["v3", "v1"]}},
           {"tc": {"columns": {"mood": {"type": "eb", "default": "v3"}}}}),
 )
+# A column recast to its changed enum, without a default before, got SET DEFAULT None.
+ENUM_DEFAULT_ADDED = (
+    _spec({"eb": {"values": ["v2", "v1"]}}, {"tc": {"columns": {"mood": "eb"}}}),
+    _spec({"eb": {"values": ["v1", "v2"]}},
+          {"tc": {"columns": {"mood": {"type": "eb", "default": "v1"}}}}),
+)
 
 # A numeric column made an integer identity got its identity before its new type.
 IDENTITY_AFTER_TYPE = (
@@ -214,6 +220,7 @@ IDENTITY_TO_SERIAL = (
 @example(*ENUM_COMMENT)
 @example(*VIEW_COMMENT)
 @example(*ENUM_DEFAULT)
+@example(*ENUM_DEFAULT_ADDED)
 @example(*IDENTITY_AFTER_TYPE)
 @example(*SERIAL_TO_IDENTITY)
 @example(*IDENTITY_TO_DEFAULT)
