@@ -65,6 +65,23 @@ BOOLEAN_STORAGE_PARAMETERS = frozenset(
 )
 PARTITION_METHODS = ("range", "list", "hash")
 
+# A trigger's keys, in the order `schemadiff fmt` writes them.
+TRIGGER_KEYS = (
+    "name",
+    "function",
+    "timing",
+    "events",
+    "update_of",
+    "for_each",
+    "when",
+    "args",
+    "referencing",
+    "constraint",
+    "deferrable",
+    "initially_deferred",
+    "enabled",
+    "comment",
+)
 # A function's keys, in the order `schemadiff fmt` writes them.
 FUNCTION_KEYS = (
     "args",
@@ -1973,22 +1990,7 @@ class _Reader(NodeReader):
         m = self.mapping(
             node,
             what,
-            (
-                "name",
-                "function",
-                "timing",
-                "events",
-                "update_of",
-                "for_each",
-                "when",
-                "args",
-                "referencing",
-                "constraint",
-                "deferrable",
-                "initially_deferred",
-                "enabled",
-                "comment",
-            ),
+            TRIGGER_KEYS,
             ("name", "function", "timing", "events"),
         )
         if m is None:
