@@ -275,7 +275,7 @@ class Planner:
         return other
 
     def _read_shadow(self, url: str) -> tuple[differ.Snapshot, dict[str, set[str]]]:
-        """A shadow built by the caller (--shadow-url, tests): read, nothing to canonicalize."""
+        """A shadow the caller built (Planner's shadow_url: tests, benchmarks): only read."""
         return _read(url, self.spec).snapshot, self._equivalent
 
     def _cached_shadow(
@@ -345,7 +345,7 @@ class Planner:
 
         `rows`: the privileges read with the rest of the catalog, so the plan's statements and
         its fingerprint come from the same read."""
-        if "grants" not in self.spec.manages or rows is None:
+        if rows is None:  # the spec does not manage grants
             return []
         return grants.changes(self.spec, rows)
 
